@@ -1,0 +1,174 @@
+//! `./run.sh bench`: the numbers README.md quotes, measured again in one run.
+//!
+//! 1. `/fib?index=N` latency for N = 5, 10, 12, 15: criterion (`services/bench`) against the
+//!    release build, one request at a time; the median of each is read back from criterion's
+//!    `estimates.json`.
+//! 2. Build times: a cold build (empty target folder, registry already downloaded) of what
+//!    `./run.sh` needs first, a cold build of the whole workspace, and the rebuild after touching
+//!    the step's `main.rs`: wall clock, one run each (three for the rebuild, median).
+//!
+//! Figures are compared as ratios within the run; machines differ too much for absolute goals.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+
+use crate::cargo::cargo;
+use crate::project::{APP_PACKAGE, Project};
+
+/// The median of `/fib?index=12` for the original workshop's Node.js app on this machine kind.
+const NODE_FIB_12_MS: f64 = 390.0;
+const INDEXES: [u32; 4] = [5, 10, 12, 15];
+
+pub fn run(project: &Project) -> anyhow::Result<ExitCode> {
+    let target = target_dir(project);
+    step(
+        project,
+        "downloading dependencies (if any)",
+        &["fetch"],
+        None,
+    )?;
+
+    step(
+        project,
+        "building the app (release)",
+        &["build", "--release", "--package", APP_PACKAGE],
+        None,
+    )?;
+    step(
+        project,
+        "measuring /fib latency (about a minute)",
+        &["bench", "--package", "bench", "--bench", "latency"],
+        None,
+    )?;
+    let medians = INDEXES
+        .iter()
+        .map(|index| median_ms(&target, *index).map(|ms| (*index, ms)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+
+    let cold = target.join("bench-cold");
+    let first = cold_build(
+        project,
+        &cold,
+        &["build", "--package", "kit", "--package", APP_PACKAGE],
+    )?;
+    let workspace = cold_build(project, &cold, &["build", "--workspace"])?;
+    let _ = std::fs::remove_dir_all(&cold);
+    let rebuild = rebuild(project)?;
+
+    println!(
+        "\n/fib latency, release build, one request at a time (median of criterion's samples):"
+    );
+    println!(
+        "  {:>5}  {:>8}  {:>10}  {:>12}",
+        "index", "requests", "median", "per request"
+    );
+    for (index, ms) in &medians {
+        let requests = sequence::requests_for(*index);
+        println!(
+            "  {index:>5}  {requests:>8}  {ms:>7.1} ms  {:>9.1} µs",
+            ms * 1000.0 / requests as f64
+        );
+    }
+    if let Some((_, ms)) = medians.iter().find(|(index, _)| *index == 12) {
+        println!(
+            "  index 12 is {:.1}× faster than the original Node.js app (≈{NODE_FIB_12_MS} ms; goal ≥ 10×)",
+            NODE_FIB_12_MS / ms
+        );
+    }
+    println!(
+        "\nBuild times, debug profile, wall clock on {} cores:",
+        cores()
+    );
+    println!(
+        "  cold, what ./run.sh needs first (kit + {APP_PACKAGE}): {:>6.1} s (goal ≤ 120 s)",
+        first.as_secs_f64()
+    );
+    println!(
+        "  cold, the whole workspace:                            {:>6.1} s",
+        workspace.as_secs_f64()
+    );
+    println!(
+        "  rebuild after touching the step's main.rs (median of 3): {:>4.1} s (goal ≤ 5 s)",
+        rebuild.as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn target_dir(project: &Project) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|dir| {
+            if dir.is_absolute() {
+                dir
+            } else {
+                project.root.join(dir)
+            }
+        })
+        .unwrap_or_else(|| project.root.join("target"))
+}
+
+/// Runs `cargo <args>` with the output shown, and fails if cargo fails.
+fn step(
+    project: &Project,
+    what: &str,
+    args: &[&str],
+    target: Option<&Path>,
+) -> anyhow::Result<Duration> {
+    eprintln!("bench: {what}: cargo {}", args.join(" "));
+    let mut command: Command = cargo(project);
+    command.args(args);
+    if let Some(target) = target {
+        command.env("CARGO_TARGET_DIR", target);
+    }
+    let started = Instant::now();
+    let status = command.status().context("could not start cargo")?;
+    if !status.success() {
+        bail!("cargo {} failed ({status})", args.join(" "));
+    }
+    Ok(started.elapsed())
+}
+
+/// A build from an empty target folder.
+fn cold_build(project: &Project, cold: &Path, args: &[&str]) -> anyhow::Result<Duration> {
+    let _ = std::fs::remove_dir_all(cold);
+    step(project, "cold build", args, Some(cold))
+}
+
+/// The rebuild a learner waits for after saving the step's `main.rs`.
+fn rebuild(project: &Project) -> anyhow::Result<Duration> {
+    let main_rs = project.root.join("exercises/00-app/src/main.rs");
+    let build = ["build", "--package", APP_PACKAGE];
+    step(project, "warm build", &build, None)?;
+    let mut times = Vec::new();
+    for _ in 0..3 {
+        let file = std::fs::File::options().append(true).open(&main_rs)?;
+        file.set_modified(std::time::SystemTime::now())?; // like `touch`
+        times.push(step(
+            project,
+            "rebuild after touching main.rs",
+            &build,
+            None,
+        )?);
+    }
+    times.sort();
+    Ok(times[1])
+}
+
+/// Criterion's median estimate for `fib/<index>`, in milliseconds.
+fn median_ms(target: &Path, index: u32) -> anyhow::Result<f64> {
+    let path = target.join(format!("criterion/fib/{index}/new/estimates.json"));
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("criterion wrote no {}", path.display()))?;
+    let estimates: serde_json::Value = serde_json::from_str(&text)?;
+    let ns = estimates["median"]["point_estimate"]
+        .as_f64()
+        .with_context(|| format!("no median in {}", path.display()))?;
+    Ok(ns / 1e6)
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}

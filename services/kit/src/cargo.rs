@@ -1,0 +1,48 @@
+//! Handing over to cargo: to run the app, and to run the tests.
+//!
+//! On Unix the kit *becomes* cargo (`exec`), and cargo becomes the app: Ctrl-C then reaches the
+//! app itself, which stops gracefully, and the exit status is the app's.
+
+use std::process::{Command, ExitCode};
+
+use crate::project::{APP_PACKAGE, Project};
+
+/// `./run.sh`: builds and starts the app; the app prints its URL once it listens.
+pub fn run_app(project: &Project) -> anyhow::Result<ExitCode> {
+    project.load_env_file()?;
+    eprintln!(
+        "Building and starting the app ({APP_PACKAGE}). The first build takes a minute or two; \
+         after that, a few seconds."
+    );
+    let mut command = cargo(project);
+    command.args(["run", "--package", APP_PACKAGE]);
+    hand_over(command)
+}
+
+/// `./run.sh test`: every test of the workspace. Tests run hermetically: they do not read `.env`.
+pub fn test(project: &Project, args: &[String]) -> anyhow::Result<ExitCode> {
+    let mut command = cargo(project);
+    command.args(["test", "--workspace"]).args(args);
+    hand_over(command)
+}
+
+pub fn cargo(project: &Project) -> Command {
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    command.current_dir(&project.root);
+    command
+}
+
+#[cfg(unix)]
+fn hand_over(mut command: Command) -> anyhow::Result<ExitCode> {
+    use std::os::unix::process::CommandExt;
+    let err = command.exec(); // returns only if cargo could not be started
+    anyhow::bail!("could not start cargo: {err}")
+}
+
+#[cfg(not(unix))]
+fn hand_over(mut command: Command) -> anyhow::Result<ExitCode> {
+    let status = command.status()?;
+    Ok(ExitCode::from(
+        status.code().unwrap_or(1).clamp(0, 255) as u8
+    ))
+}
