@@ -127,15 +127,25 @@ fn the_doctor_names_the_fix_for_a_bad_setting() {
 
 #[test]
 fn without_cargo_it_says_how_to_install_rust() {
+    // A PATH with only what run.sh needs before cargo (`dirname`), and a HOME without ~/.cargo.
     let empty_home = tempfile::tempdir().unwrap();
+    let bin = tempfile::tempdir().unwrap();
+    let dirname = ["/usr/bin/dirname", "/bin/dirname"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .unwrap();
+    std::os::unix::fs::symlink(dirname, bin.path().join("dirname")).unwrap();
     let output = Command::new("/bin/bash")
         .arg(repo_root().join("run.sh"))
         .env_clear()
-        .env("PATH", "/usr/bin:/bin")
+        .env("PATH", bin.path())
         .env("HOME", empty_home.path())
         .output()
         .unwrap();
     let text = printed(&output);
     assert_eq!(output.status.code(), Some(127), "{text}");
-    assert!(text.contains("https://rustup.rs"), "{text}");
+    assert!(
+        text.contains("cargo (Rust) is not installed") && text.contains("https://rustup.rs"),
+        "{text}"
+    );
 }

@@ -1,9 +1,374 @@
 //! The page in headless Chromium, driven over WebDriver.
+//!
+//! The flow of [`go_shows_the_sequence_and_stop_stops_it`]:
+//!
+//! 1. find `chromium` and `chromedriver` on `PATH` ([`Tools::find`]); when one is missing, skip
+//!    with the reason printed, or fail in CI (`CI=true`);
+//! 2. start ChromeDriver on a free loopback port ([`ChromeDriver::start`]); it runs in its own
+//!    process group, killed with the Chromium it started when the test ends, even on a panic;
+//! 3. open a session through it with fantoccini ([`open_session`]): headless Chromium with a
+//!    fresh profile and no background traffic, since the machine may have no internet;
+//! 4. on the page: press Go, wait for `0 1 1 2 3 5 8 13`, press Stop, check that the request in
+//!    flight shows as stopped and that nothing more arrives ([`check_go_then_stop`]);
+//! 5. save a screenshot of the page after Stop ([`save_screenshot`]) and close the session.
+//!
+//! The page is read in one script at a time ([`Page::read`]), so that the list, the buttons and
+//! the status always agree, and every failure message can show what the page showed.
+
+use std::fmt;
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::{Value, json};
+use tokio::process::{Child, Command};
+
+/// The start of the sequence the page must show after Go.
+const FIRST_NUMBERS: [&str; 8] = ["0", "1", "1", "2", "3", "5", "8", "13"];
+/// How long ChromeDriver may take to listen, and the page to show the first numbers.
+const DRIVER_START: Duration = Duration::from_secs(20);
+const FIRST_NUMBERS_WITHIN: Duration = Duration::from_secs(30);
+/// How long Stop may take to show, and how long the page is then watched for stray numbers.
+const STOP_WITHIN: Duration = Duration::from_secs(10);
+const QUIET_AFTER_STOP: Duration = Duration::from_secs(1);
+/// How often the page is read while waiting for it.
+const POLL: Duration = Duration::from_millis(50);
+const HOW_TO_INSTALL: &str = "install with `apt-get install chromium chromium-driver`";
 
 /// Opens the page at `url`, presses Go, checks `0 1 1 2 3 5 …` appear, presses Stop, and checks
 /// that nothing more appears. Skips, with the reason printed, when Chromium or ChromeDriver is
 /// missing, except in CI (`CI=true`), where it fails.
 pub async fn go_shows_the_sequence_and_stop_stops_it(url: &str) {
-    let _ = url;
-    todo!("browser test")
+    let tools = match Tools::find() {
+        Ok(tools) => tools,
+        Err(missing) if crate::in_ci() => panic!("{missing}; {HOW_TO_INSTALL}"),
+        Err(missing) => {
+            eprintln!("skipped: {missing}; {HOW_TO_INSTALL}");
+            return;
+        }
+    };
+    // Declared before the driver, so removed after Chromium is gone.
+    let profile = tempfile::tempdir().expect("a temporary folder for the Chromium profile");
+    let driver = ChromeDriver::start(&tools.chromedriver).await;
+    let client = open_session(&driver, &tools.chromium, profile.path()).await;
+
+    client
+        .goto(url)
+        .await
+        .unwrap_or_else(|err| panic!("opening {url}: {err}"));
+    check_go_then_stop(&client).await;
+    let screenshot = save_screenshot(&client).await;
+    eprintln!("the page after Stop: {}", screenshot.display());
+
+    client.close().await.expect("closing the WebDriver session");
+}
+
+/// Go, then Stop, as a visitor would press them, checking the page after each.
+async fn check_go_then_stop(client: &Client) {
+    click(client, "#go").await;
+    let page = wait_for_page(
+        client,
+        FIRST_NUMBERS_WITHIN,
+        &format!("at least {} numbers after Go", FIRST_NUMBERS.len()),
+        |page| page.values("done").len() >= FIRST_NUMBERS.len(),
+    )
+    .await;
+    let done = page.values("done");
+    assert_eq!(
+        done[..FIRST_NUMBERS.len()],
+        FIRST_NUMBERS,
+        "expected the sequence to start with {}; the page shows {page}",
+        FIRST_NUMBERS.join(" ")
+    );
+
+    click(client, "#stop").await;
+    let stopped = wait_for_page(
+        client,
+        STOP_WITHIN,
+        "a stopped item, Stop disabled and Go enabled after Stop",
+        |page| page.count("stopped") == 1 && !page.stop_enabled && page.go_enabled,
+    )
+    .await;
+
+    // Nothing to wait for here: the check is that nothing happens.
+    tokio::time::sleep(QUIET_AFTER_STOP).await;
+    let later = Page::read(client).await;
+    assert!(
+        later.count("done") == stopped.count("done") && later.count("waiting") == 0,
+        "expected nothing more after Stop; the page showed {stopped}, then {QUIET_AFTER_STOP:?} \
+         later {later}"
+    );
+    assert_eq!(
+        later.status, "stopped",
+        "expected the status to say \"stopped\"; the page shows {later}"
+    );
+}
+
+/// The programs the test needs, found on `PATH`.
+struct Tools {
+    chromium: PathBuf,
+    chromedriver: PathBuf,
+}
+
+impl Tools {
+    /// Finds Chromium (under any of its usual names) and ChromeDriver, or says which is missing.
+    fn find() -> Result<Tools, String> {
+        let chromium = ["chromium", "chromium-browser", "google-chrome"]
+            .into_iter()
+            .find_map(on_path);
+        let chromedriver = on_path("chromedriver");
+        match (chromium, chromedriver) {
+            (Some(chromium), Some(chromedriver)) => Ok(Tools {
+                chromium,
+                chromedriver,
+            }),
+            (None, Some(_)) => Err("Chromium (chromium, chromium-browser or google-chrome) \
+                                    is not on PATH"
+                .into()),
+            (Some(_), None) => Err("ChromeDriver (chromedriver) is not on PATH".into()),
+            (None, None) => Err(
+                "neither Chromium (chromium, chromium-browser or google-chrome) \
+                                 nor ChromeDriver (chromedriver) is on PATH"
+                    .into(),
+            ),
+        }
+    }
+}
+
+/// The executable file called `name` in the first `PATH` folder that has one.
+fn on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|folder| folder.join(name))
+        .find(|file| {
+            file.metadata()
+                .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+        })
+}
+
+/// A running ChromeDriver. Dropping it kills its process group: ChromeDriver and every Chromium
+/// process it started, even when a failed assertion left the session open.
+struct ChromeDriver {
+    /// Kept so that tokio reaps the process; the kill itself is in `Drop`.
+    _child: Child,
+    process_group: libc::pid_t,
+    url: String,
+}
+
+impl ChromeDriver {
+    /// Starts `chromedriver` on a free loopback port and waits until it accepts connections.
+    async fn start(chromedriver: &Path) -> ChromeDriver {
+        let port = free_loopback_port();
+        let mut child = Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|err| panic!("could not start {}: {err}", chromedriver.display()));
+        let process_group = child.id().expect("a process id") as libc::pid_t;
+
+        let deadline = Instant::now() + DRIVER_START;
+        while TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("{} exited at start: {status}", chromedriver.display());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "expected {} to listen on port {port} within {DRIVER_START:?}",
+                chromedriver.display()
+            );
+            tokio::time::sleep(POLL).await;
+        }
+        ChromeDriver {
+            _child: child,
+            process_group,
+            url: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for ChromeDriver {
+    fn drop(&mut self) {
+        // SAFETY: kill(2) on a process group we created, with a valid signal: no memory effects.
+        unsafe { libc::kill(-self.process_group, libc::SIGKILL) };
+    }
+}
+
+/// A loopback port that was free a moment ago: bound, read, and released.
+fn free_loopback_port() -> u16 {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("a free loopback port");
+    listener.local_addr().expect("the bound address").port()
+}
+
+/// A WebDriver session in headless Chromium, with its profile in `profile`.
+async fn open_session(driver: &ChromeDriver, chromium: &Path, profile: &Path) -> Client {
+    let options = json!({
+        "binary": chromium,
+        "args": [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--window-size=1024,768",
+            // No traffic of its own: the machine may be offline, and the test is about the page.
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            format!("--user-data-dir={}", profile.display()),
+        ],
+    });
+    let capabilities = serde_json::Map::from_iter([("goog:chromeOptions".into(), options)]);
+    // ChromeDriver is on loopback: plain HTTP, no TLS.
+    ClientBuilder::new(HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&driver.url)
+        .await
+        .unwrap_or_else(|err| {
+            panic!(
+                "could not open a session of {} through ChromeDriver at {}: {err}",
+                chromium.display(),
+                driver.url
+            )
+        })
+}
+
+/// Clicks the element matching `selector`.
+async fn click(client: &Client, selector: &str) {
+    let element = client
+        .find(Locator::Css(selector))
+        .await
+        .unwrap_or_else(|err| panic!("expected the page to have {selector}: {err}"));
+    element
+        .click()
+        .await
+        .unwrap_or_else(|err| panic!("clicking {selector}: {err}"));
+}
+
+/// Reads the page until `ready` holds, at most `within`; `expected` says what is awaited.
+async fn wait_for_page(
+    client: &Client,
+    within: Duration,
+    expected: &str,
+    ready: impl Fn(&Page) -> bool,
+) -> Page {
+    let deadline = Instant::now() + within;
+    loop {
+        let page = Page::read(client).await;
+        if ready(&page) {
+            return page;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "expected {expected} within {within:?}; the page shows {page}"
+        );
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// Saves a PNG of the page to `$CARGO_TARGET_TMPDIR` (else the system's temporary folder).
+async fn save_screenshot(client: &Client) -> PathBuf {
+    let png = client.screenshot().await.expect("a screenshot of the page");
+    let folder = std::env::var_os("CARGO_TARGET_TMPDIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
+    let path = folder.join("page-after-stop.png");
+    std::fs::write(&path, png).unwrap_or_else(|err| panic!("writing {}: {err}", path.display()));
+    path
+}
+
+/// What the page shows at one moment.
+#[derive(Debug)]
+struct Page {
+    /// Each item of `#sequence`: its state (`waiting`, `done`, `stopped`, `error`) and the text
+    /// in its box.
+    items: Vec<(String, String)>,
+    go_enabled: bool,
+    stop_enabled: bool,
+    /// The text of `#status`.
+    status: String,
+}
+
+/// Reads the list, the buttons and the status in one go, so that they agree.
+const READ_PAGE: &str = r##"
+    const items = [...document.querySelectorAll("#sequence li")].map((item) => [
+        item.className,
+        item.querySelector(".value")?.textContent ?? "",
+    ]);
+    return {
+        items,
+        goEnabled: !document.getElementById("go").disabled,
+        stopEnabled: !document.getElementById("stop").disabled,
+        status: document.getElementById("status").textContent,
+    };
+"##;
+
+impl Page {
+    async fn read(client: &Client) -> Page {
+        let json = client
+            .execute(READ_PAGE, Vec::new())
+            .await
+            .unwrap_or_else(|err| panic!("reading the page: {err}"));
+        Page::from_json(&json).unwrap_or_else(|| panic!("unexpected page reading: {json}"))
+    }
+
+    fn from_json(json: &Value) -> Option<Page> {
+        let text = |value: &Value| value.as_str().map(str::to_owned);
+        let items = json["items"]
+            .as_array()?
+            .iter()
+            .map(|item| Some((text(&item[0])?, text(&item[1])?)))
+            .collect::<Option<_>>()?;
+        Some(Page {
+            items,
+            go_enabled: json["goEnabled"].as_bool()?,
+            stop_enabled: json["stopEnabled"].as_bool()?,
+            status: text(&json["status"])?,
+        })
+    }
+
+    /// The texts of the items in `state`, in order.
+    fn values(&self, state: &str) -> Vec<&str> {
+        self.items
+            .iter()
+            .filter(|(item_state, _)| item_state == state)
+            .map(|(_, value)| value.as_str())
+            .collect()
+    }
+
+    fn count(&self, state: &str) -> usize {
+        self.values(state).len()
+    }
+}
+
+/// For failure messages, e.g. `[0 1 1 2 3 (stopped: ■ stopped)], status "stopped", Go enabled,
+/// Stop disabled`.
+impl fmt::Display for Page {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        let items: Vec<String> = self
+            .items
+            .iter()
+            .map(|(state, value)| match state.as_str() {
+                "done" => value.clone(),
+                _ => format!("({state}: {value})"),
+            })
+            .collect();
+        let enabled = |on: bool| if on { "enabled" } else { "disabled" };
+        write!(
+            f,
+            "[{}], status {:?}, Go {}, Stop {}",
+            items.join(" "),
+            self.status,
+            enabled(self.go_enabled),
+            enabled(self.stop_enabled)
+        )
+    }
 }
