@@ -28,9 +28,10 @@ pub use error::FibError;
 /// `u64` holds every Fibonacci number up to F(93); the app caps the index far below that
 /// ([`config::HARD_MAX_INDEX`]).
 pub fn fib_iterative(n: u32) -> u64 {
-    let (mut a, mut b) = (0u64, 1u64);
+    let (mut a, mut b) = (0u64, 1u64); // F(i), F(i+1)
     for _ in 0..n {
-        (a, b) = (b, a + b);
+        // `b` runs one ahead and would overflow computing F(94), which is never returned.
+        (a, b) = (b, a.saturating_add(b));
     }
     a
 }
