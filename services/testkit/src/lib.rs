@@ -5,7 +5,7 @@
 //! step is written, so the same tests hold for step 00 and for every exercise and solution after
 //! it. A step's `tests/functional.rs` is one line:
 //!
-//! ```ignore
+//! ```text
 //! testkit::functional_tests!(env!("CARGO_BIN_EXE_exercise-00-app"));
 //! ```
 //!
