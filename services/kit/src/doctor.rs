@@ -52,16 +52,18 @@ pub fn run(project: &Project) -> anyhow::Result<ExitCode> {
 const MSRV: &str = env!("CARGO_PKG_RUST_VERSION");
 
 fn rust() -> Outcome {
-    let Some(version) = output_of("rustc", &["--version"]) else {
+    // The cargo that runs the kit (`cargo run` names itself in $CARGO), else the one on PATH.
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let Some(version) = output_of(&cargo, &["--version"]) else {
         return Outcome::Problem {
-            what: "rustc not found".into(),
+            what: "cargo not found".into(),
             fix: "install Rust from https://rustup.rs, then open a new terminal".into(),
         };
     };
-    // "rustc 1.95.0 (59807616e 2026-04-14)"
+    // "cargo 1.95.0 (f2d3ce0bd 2026-03-21)"
     let number = version.split_whitespace().nth(1).unwrap_or_default();
     if version_at_least(number, MSRV) {
-        Outcome::Ok(format!("{number} (the kit needs {MSRV} or newer)"))
+        Outcome::Ok(format!("cargo {number} (the kit needs {MSRV} or newer)"))
     } else {
         Outcome::Problem {
             what: format!("{number} is older than the {MSRV} the kit needs"),
