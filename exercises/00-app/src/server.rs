@@ -1,11 +1,10 @@
 //! The routes and the `/fib` handler: the code the workshop's steps instrument.
 
-use std::time::Duration;
-
 use axum::Router;
 use axum::extract::{RawQuery, State};
 use axum::routing::get;
 use sequence::{Config, FibError};
+use std::time::Duration;
 
 /// What every request handler gets: cheap to clone, shared by all requests.
 #[derive(Clone)]

@@ -12,12 +12,15 @@
 //! - [`app`]: start a step's binary and talk to it;
 //! - [`proxy`]: a counting proxy between the app and itself, proof that the recursion is HTTP;
 //! - [`functional`]: the tests themselves, and the [`functional_tests!`] macro that names them;
-//! - [`browser`]: the page in headless Chromium.
+//! - [`browser`]: the page in headless Chromium;
+//! - [`telemetry`]: what each step's telemetry must look like, asserted on what a real OTLP
+//!   receiver got (or, for step 01, on what the app printed), and the [`telemetry_tests!`] macro.
 
 pub mod app;
 pub mod browser;
 pub mod functional;
 pub mod proxy;
+pub mod telemetry;
 
 pub use app::App;
 pub use proxy::CountingProxy;
@@ -50,5 +53,52 @@ macro_rules! functional_tests {
                 $crate::functional::$name($binary).await;
             }
         )+
+    };
+}
+
+/// Declares the telemetry tests of one step binary: `solved` proves a solution right (over
+/// HTTP/protobuf and gRPC from step 02 on), `unsolved` proves an exercise not done yet.
+///
+/// ```text
+/// testkit::telemetry_tests!(2, env!("CARGO_BIN_EXE_solution-02-otlp"), solved);
+/// ```
+#[macro_export]
+macro_rules! telemetry_tests {
+    (1, $binary:expr, solved) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn the_step_telemetry_is_right_on_stdout() {
+            $crate::telemetry::assert_solved(1, $binary, $crate::telemetry::Protocol::HttpProtobuf)
+                .await;
+        }
+    };
+    ($step:literal, $binary:expr, solved) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn the_step_telemetry_is_right_over_http_protobuf() {
+            $crate::telemetry::assert_solved(
+                $step,
+                $binary,
+                $crate::telemetry::Protocol::HttpProtobuf,
+            )
+            .await;
+        }
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn the_step_telemetry_is_right_over_grpc() {
+            $crate::telemetry::assert_solved($step, $binary, $crate::telemetry::Protocol::Grpc)
+                .await;
+        }
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn every_span_of_every_answered_request_arrives_after_sigterm_under_load() {
+            $crate::telemetry::every_span_arrives_after_sigterm($step, $binary).await;
+        }
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn an_unreachable_collector_is_said_once_and_does_not_stall_shutdown() {
+            $crate::telemetry::unreachable_collector_is_reported($step, $binary).await;
+        }
+    };
+    ($step:literal, $binary:expr, unsolved) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn the_step_telemetry_is_not_done_yet() {
+            $crate::telemetry::assert_unsolved($step, $binary).await;
+        }
     };
 }

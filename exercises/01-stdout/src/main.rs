@@ -1,0 +1,51 @@
+//! # Step 01: a span for every request, printed on the terminal
+//!
+//! Run with: `./run.sh 01` (or `cargo run -p exercise-01-stdout`), then
+//! `curl 'http://127.0.0.1:8090/fib?index=2'` and watch the terminal. Check your work with
+//! `./run.sh check 01`; the step's README.md has the goal and hints.
+//!
+//! `GET /fib?index=N` answers F(N), the N-th Fibonacci number. For N ≥ 2 it does not compute
+//! anything itself: it asks *this same server* for F(N-1) and F(N-2) over HTTP, both at once,
+//! and adds the answers. So one `/fib?index=5` makes 15 requests in all, 5 of them for index 1.
+//!
+//! Three files:
+//! - `main.rs` (this one): start, serve, stop;
+//! - `server.rs`: the routes and the `/fib` handler;
+//! - `telemetry.rs`: the tracer provider, and its shutdown.
+//!
+//! The parts that no step changes (the page, reading `?index=`, the settings) are in the
+//! `sequence` crate under `services/sequence`.
+
+mod server;
+// TODO(01): declare the module in telemetry.rs: `mod telemetry;`
+
+use sequence::Config;
+use sequence::shutdown::Drain;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    // 1. Settings from flags, the environment or `.env`; every one has a default (see `--help`).
+    let config = Config::load();
+
+    // TODO(01): Telemetry first, so that every request is traced: call
+    //   `telemetry::init_traces()` and keep the provider it returns until the end of `main`.
+
+    // 2. Listen before anything else: `/fib` calls this server, so it needs to know its own URL.
+    let listener = sequence::net::bind(&config).await?;
+    let url = sequence::net::local_url(listener.local_addr()?);
+    let state = server::AppState::new(&config, &url)?;
+
+    // 3. Serve until Ctrl-C or SIGTERM. `Drain` lets the requests in flight finish first: they
+    //    still need this server to answer their sub-requests.
+    let drain = Drain::new(config.shutdown_grace());
+    let app = drain.track(server::app(state));
+    println!("Sequence of numbers: {url}  (Ctrl-C to stop)");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(drain.stop_requested())
+        .await?;
+
+    // TODO(01): Every request has been answered: now flush their spans, with
+    //   `telemetry::shutdown(tracer_provider).await`.
+    println!("Stopped.");
+    Ok(())
+}

@@ -1,0 +1,345 @@
+//! What each step's telemetry must look like, checked on what the app really sent.
+//!
+//! Steps 02 on export to a real OTLP receiver on loopback ([`receiver::Receiver`]), over
+//! HTTP/protobuf or gRPC as a learner would configure them (`OTEL_EXPORTER_OTLP_ENDPOINT`,
+//! `OTEL_EXPORTER_OTLP_PROTOCOL`). Step 01 prints spans, and is checked on its output. Every
+//! check drives the same requests, `/fib?index=5` and the bad `/fib?index=abc`, then stops the
+//! app with SIGTERM, so that its shutdown flushes the last spans.
+//!
+//! A step's expectations include the earlier steps' ([`expectations`]): a solution passes its
+//! own step's, and an exercise, its previous solution plus hints, fails them.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use receiver::{ReceivedSpan, Receiver, SpanKind};
+
+use crate::App;
+
+/// The OTLP transports a step is tested over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    HttpProtobuf,
+    Grpc,
+}
+
+/// The service name the steps give themselves when `OTEL_SERVICE_NAME` is unset.
+pub const SERVICE_NAME: &str = "fib";
+
+/// What the app printed and what the receiver got, for one run.
+pub struct Run {
+    pub output: String,
+    pub spans: Vec<ReceivedSpan>,
+}
+
+impl Run {
+    fn server_spans(&self) -> Vec<&ReceivedSpan> {
+        self.spans
+            .iter()
+            .filter(|span| span.kind == SpanKind::Server)
+            .collect()
+    }
+
+    fn traces(&self) -> BTreeMap<&str, Vec<&ReceivedSpan>> {
+        let mut traces: BTreeMap<&str, Vec<&ReceivedSpan>> = BTreeMap::new();
+        for span in &self.spans {
+            traces.entry(span.trace_id.as_str()).or_default().push(span);
+        }
+        traces
+    }
+}
+
+/// Starts `binary` exporting to `receiver`, asks for `/fib?index=5` and `/fib?index=abc`, and
+/// stops it with SIGTERM.
+pub async fn drive(
+    binary: &str,
+    receiver: &Receiver,
+    protocol: Protocol,
+    env: &[(&str, &str)],
+) -> Run {
+    let endpoint = match protocol {
+        Protocol::HttpProtobuf => receiver.http_endpoint(),
+        Protocol::Grpc => receiver.grpc_endpoint(),
+    };
+    let protocol_name = match protocol {
+        Protocol::HttpProtobuf => "http/protobuf",
+        Protocol::Grpc => "grpc",
+    };
+    let mut all_env = vec![
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol_name),
+    ];
+    all_env.extend_from_slice(env);
+    let mut app = App::start(binary, &all_env).await;
+    assert_eq!(app.get("/fib?index=5").await, (200, "5\n".into()));
+    assert_eq!(app.get("/fib?index=abc").await.0, 400);
+    app.terminate();
+    let status = app.exit_status(Duration::from_secs(20)).await;
+    assert!(
+        status.success(),
+        "exit status {status:?}; output:\n{}",
+        app.output()
+    );
+    Run {
+        output: app.output(),
+        spans: receiver.spans(),
+    }
+}
+
+/// Checks `run` against the expectations of `step` and every step before it; `Err` names the
+/// first one not met.
+pub fn expectations(step: u32, run: &Run) -> Result<(), String> {
+    if step >= 2 {
+        step_02(run)?;
+    }
+    if step >= 3 {
+        step_03(run)?;
+    }
+    Ok(())
+}
+
+/// Step 02: a server span for each of the 16 requests, under `service.name` = `fib`.
+fn step_02(run: &Run) -> Result<(), String> {
+    let servers = run.server_spans();
+    if run.spans.is_empty() {
+        return Err("no span reached the OTLP receiver".into());
+    }
+    check(servers.len() == 16, || {
+        format!(
+            "expected 16 server spans (15 for /fib?index=5, 1 for /fib?index=abc), got {}: {}",
+            servers.len(),
+            names(&servers)
+        )
+    })?;
+    check(servers.iter().all(|span| span.name == "GET /fib"), || {
+        format!(
+            "expected every server span to be named \"GET /fib\": {}",
+            names(&servers)
+        )
+    })?;
+    let services: Vec<_> = run.spans.iter().map(|span| span.service_name()).collect();
+    check(
+        services.iter().all(|name| *name == Some(SERVICE_NAME)),
+        || format!("expected service.name = {SERVICE_NAME:?} on every span, got {services:?}"),
+    )
+}
+
+/// Step 03: one trace per request: 15 server and 14 client spans for `/fib?index=5`, every
+/// parent link right; a trace of its own for the bad request.
+fn step_03(run: &Run) -> Result<(), String> {
+    let traces = run.traces();
+    check(traces.len() == 2, || {
+        format!(
+            "expected 2 traces (one per request you made), got {}: propagation is missing",
+            traces.len()
+        )
+    })?;
+    let (big, small): (Vec<_>, Vec<_>) = traces.values().partition(|spans| spans.len() > 1);
+    let (Some(fib5), Some(bad)) = (big.first(), small.first()) else {
+        return Err(format!(
+            "expected one trace of 29 spans and one of 1, got sizes {:?}",
+            traces.values().map(Vec::len).collect::<Vec<_>>()
+        ));
+    };
+    check(
+        bad.len() == 1 && bad[0].kind == SpanKind::Server && bad[0].is_root(),
+        || "expected the bad request's trace to be one root server span".to_string(),
+    )?;
+    let count = |kind| fib5.iter().filter(|span| span.kind == kind).count();
+    check(
+        count(SpanKind::Server) == 15 && count(SpanKind::Client) == 14 && fib5.len() == 29,
+        || {
+            format!(
+                "expected the trace of /fib?index=5 to hold 15 server and 14 client spans, got {} server, {} client, {} in all",
+                count(SpanKind::Server),
+                count(SpanKind::Client),
+                fib5.len()
+            )
+        },
+    )?;
+    let by_id: BTreeMap<&str, &ReceivedSpan> = fib5
+        .iter()
+        .map(|span| (span.span_id.as_str(), *span))
+        .collect();
+    let roots: Vec<_> = fib5.iter().filter(|span| span.is_root()).collect();
+    check(
+        roots.len() == 1 && roots[0].kind == SpanKind::Server,
+        || format!("expected one root, a server span; got {}", roots.len()),
+    )?;
+    for span in fib5.iter().filter(|span| !span.is_root()) {
+        let parent = span.parent_span_id.as_deref().and_then(|id| by_id.get(id));
+        let expected_parent = match span.kind {
+            SpanKind::Server => SpanKind::Client,
+            _ => SpanKind::Server,
+        };
+        check(
+            parent.is_some_and(|parent| parent.kind == expected_parent),
+            || {
+                format!(
+                    "expected the parent of {:?} ({:?}) to be a {expected_parent:?} span of the same trace, got {:?}",
+                    span.name,
+                    span.kind,
+                    parent.map(|parent| (&parent.name, parent.kind))
+                )
+            },
+        )?;
+    }
+    // Each server span that asked for sub-results has exactly two client spans under it.
+    for server in fib5.iter().filter(|span| span.kind == SpanKind::Server) {
+        let children = fib5
+            .iter()
+            .filter(|span| span.parent_span_id.as_deref() == Some(&server.span_id))
+            .count();
+        check(children == 0 || children == 2, || {
+            format!(
+                "expected a server span to have 0 or 2 client spans under it, one has {children}"
+            )
+        })?;
+    }
+    Ok(())
+}
+
+fn check(ok: bool, message: impl FnOnce() -> String) -> Result<(), String> {
+    if ok { Ok(()) } else { Err(message()) }
+}
+
+fn names(spans: &[&ReceivedSpan]) -> String {
+    let mut names: Vec<_> = spans.iter().map(|span| span.name.as_str()).collect();
+    names.sort();
+    names.dedup();
+    format!("{names:?}")
+}
+
+/// Step 01's expectation, on the app's output: a server span for each of the 16 requests.
+fn step_01(output: &str) -> Result<(), String> {
+    let spans = output.matches("Name         : GET /fib").count();
+    let servers = output.matches("Kind         : Server").count();
+    check(spans == 16 && servers == 16, || {
+        format!(
+            "expected 16 server spans named \"GET /fib\" printed on stdout, found {spans} named so and {servers} of kind Server"
+        )
+    })
+}
+
+/// Runs `binary` as step `step` is checked, and returns whether its expectations hold.
+async fn outcome(step: u32, binary: &str, protocol: Protocol) -> (Result<(), String>, String) {
+    let receiver = Receiver::start()
+        .await
+        .expect("an OTLP receiver on loopback");
+    let run = drive(binary, &receiver, protocol, &[]).await;
+    let result = if step == 1 {
+        step_01(&run.output)
+    } else {
+        expectations(step, &run)
+    };
+    (result, run.output)
+}
+
+pub async fn assert_solved(step: u32, binary: &str, protocol: Protocol) {
+    let (result, output) = outcome(step, binary, protocol).await;
+    if let Err(problem) = result {
+        panic!("step {step:02} over {protocol:?}: {problem}\napp output:\n{output}");
+    }
+}
+
+pub async fn assert_unsolved(step: u32, binary: &str) {
+    let (result, _) = outcome(step, binary, Protocol::HttpProtobuf).await;
+    assert!(
+        result.is_err(),
+        "the exercise of step {step:02} already meets its step's expectations"
+    );
+}
+
+/// Under a bounded load, SIGTERM: every request answered has all its spans at the receiver.
+pub async fn every_span_arrives_after_sigterm(step: u32, binary: &str) {
+    const USERS: usize = 8;
+    const INDEX: u32 = 10;
+    let receiver = Receiver::start()
+        .await
+        .expect("an OTLP receiver on loopback");
+    let endpoint = receiver.http_endpoint();
+    let mut app = App::start(
+        binary,
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+            ("FIB_UPSTREAM_TIMEOUT_MS", "120000"),
+        ],
+    )
+    .await;
+    let url = format!("{}/fib?index={INDEX}", app.url);
+    let mut users = tokio::task::JoinSet::new();
+    for _ in 0..USERS {
+        let url = url.clone();
+        users.spawn(async move { crate::app::get(&url).await });
+    }
+    // Some spans are sent, others still in flight or queued, when the stop comes.
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    app.terminate();
+    let answers = users.join_all().await;
+    let answered = answers.iter().filter(|answer| answer.0 == 200).count();
+    assert_eq!(
+        answered, USERS,
+        "requests in flight are finished before the app stops: {answers:?}"
+    );
+    let status = app.exit_status(Duration::from_secs(30)).await;
+    assert!(status.success(), "{status:?}\n{}", app.output());
+
+    let per_request = sequence::requests_for(INDEX) as usize;
+    let servers = receiver
+        .spans()
+        .iter()
+        .filter(|span| span.kind == SpanKind::Server)
+        .count();
+    assert_eq!(
+        servers,
+        answered * per_request,
+        "server spans of {answered} answered requests of /fib?index={INDEX}"
+    );
+    if step >= 3 {
+        let clients = receiver
+            .spans()
+            .iter()
+            .filter(|span| span.kind == SpanKind::Client)
+            .count();
+        assert_eq!(clients, answered * (per_request - 1), "client spans");
+    }
+}
+
+/// Nothing listening at the endpoint: the app serves, says so once, and stops promptly.
+pub async fn unreachable_collector_is_reported(_step: u32, binary: &str) {
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let mut app = App::start(
+        binary,
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &closed),
+            ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+        ],
+    )
+    .await;
+    for _ in 0..3 {
+        assert_eq!(app.get("/fib?index=5").await, (200, "5\n".into()));
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let started = std::time::Instant::now();
+    app.terminate();
+    let status = app.exit_status(Duration::from_secs(15)).await;
+    let output = app.output();
+    assert!(status.success(), "{status:?}\n{output}");
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "shutdown took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        output.matches("could not send").count(),
+        1,
+        "said once, plainly:\n{output}"
+    );
+    assert!(
+        output.contains(&closed) && output.contains("docker compose up"),
+        "{output}"
+    );
+}

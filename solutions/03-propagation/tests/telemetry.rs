@@ -1,0 +1,4 @@
+//! Step 03's telemetry, checked on what a real OTLP receiver gets: `cargo test -p solution-03-propagation`.
+//! The expectations are shared by every step; see `services/testkit/src/telemetry.rs`.
+
+testkit::telemetry_tests!(3, env!("CARGO_BIN_EXE_solution-03-propagation"), solved);
