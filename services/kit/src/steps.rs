@@ -9,7 +9,8 @@
 //!   that is new in the exercise holds nothing but such blocks.
 //! - **B. The solution differs from the exercise only in the TODO places.** A place is a
 //!   `TODO(NN)` block and the lines after it up to the next blank line; a file holding nothing
-//!   but TODO blocks is one place as a whole.
+//!   but TODO blocks is one place as a whole. New lines may also go right next to a place,
+//!   blank lines between them aside (a new function after the one the hint is in).
 //!
 //! Exempt: each `.rs` file's leading `//!` block (it names the step and its run command),
 //! `README.md` and `tests/` (they differ by design). `Cargo.toml` must equal the solution's,
@@ -327,8 +328,11 @@ fn rule_b(exercise: &str, solution: &str, todo: &str) -> Vec<String> {
             DiffOp::Insert { old_index, .. } => (old_index, 0),
         };
         let inside = if len == 0 {
-            // An insertion before line `start`: it must touch a place.
-            places.contains(&start) || (start > 0 && places.contains(&(start - 1)))
+            // An insertion before line `start`: it must touch a place, blank lines aside.
+            let blank = |n: usize| lines.get(n).is_some_and(|line| line.trim().is_empty());
+            let after = (start..lines.len()).find(|&n| !blank(n));
+            let before = (0..start).rev().find(|&n| !blank(n));
+            [after, before].into_iter().flatten().any(|n| places.contains(&n))
         } else {
             (start..start + len).all(|n| places.contains(&n))
         };

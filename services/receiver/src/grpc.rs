@@ -1,12 +1,15 @@
 //! OTLP/gRPC: the `TraceService` that opentelemetry-proto generates with tonic, implemented by
 //! storing what arrives.
 //!
-//! tonic decodes the protobuf, checks the size limit and answers unknown methods with
-//! `UNIMPLEMENTED`; only the conversion to flat spans can refuse a request here.
+//! tonic decodes the protobuf (gzip too), checks the size limit and answers with gRPC statuses;
+//! only the conversion to flat spans can refuse a well-formed request here.
 
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::State;
+use axum::http::{Method, StatusCode, Uri};
+use axum::response::Response;
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
     TraceService, TraceServiceServer,
 };
@@ -15,8 +18,9 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 };
 use tonic::codec::CompressionEncoding;
 
+use crate::http::refuse_at;
 use crate::model::spans_from_request;
-use crate::store::{Store, Transport};
+use crate::store::{Endpoint, Store, Transport};
 
 struct Traces {
     store: Arc<Store>,
@@ -37,14 +41,39 @@ impl TraceService for Traces {
     }
 }
 
-/// The gRPC server's routes: every path goes to the generated service, which knows its one method.
+/// The gRPC server's routes: the one method to the generated service, anything else refused.
 ///
-/// A router rather than the bare service so that both servers are the same type for the accept
-/// loop in `serve.rs`.
+/// tonic's service would answer any path, with HTTP 200 and a gRPC error in the headers; an
+/// OTLP/HTTP exporter sent here by mistake would read that 200 as success and lose its spans
+/// without a word. A real 404 makes it fail, and the refusal is recorded for a checker's hint.
 pub(crate) fn router(store: Arc<Store>, max_message_bytes: usize) -> Router {
-    let service = TraceServiceServer::new(Traces { store })
-        // The Collector's exporters compress with gzip by default.
-        .accept_compressed(CompressionEncoding::Gzip)
-        .max_decoding_message_size(max_message_bytes);
-    Router::new().fallback_service(service)
+    let service = TraceServiceServer::new(Traces {
+        store: store.clone(),
+    })
+    // The Collector's exporters compress with gzip by default.
+    .accept_compressed(CompressionEncoding::Gzip)
+    .max_decoding_message_size(max_message_bytes);
+    Router::new()
+        .route_service(EXPORT_PATH, service)
+        .fallback(not_the_trace_service)
+        .with_state(store)
+}
+
+const EXPORT_PATH: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+
+async fn not_the_trace_service(
+    State(store): State<Arc<Store>>,
+    method: Method,
+    uri: Uri,
+) -> Response {
+    let hint = if uri.path().starts_with("/v1/") {
+        "OTLP/HTTP goes to the receiver's HTTP endpoint"
+    } else {
+        "this endpoint takes OTLP/gRPC traces only"
+    };
+    let refusal = (
+        StatusCode::NOT_FOUND,
+        format!("{method} {} is not {EXPORT_PATH}: {hint}", uri.path()),
+    );
+    refuse_at(&store, Endpoint::Grpc, &method, &uri, refusal)
 }

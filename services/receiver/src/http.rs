@@ -23,7 +23,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 use prost::Message;
 
 use crate::model::spans_from_request;
-use crate::store::{RejectedRequest, Store, Transport};
+use crate::store::{Endpoint, RejectedRequest, Store, Transport};
 
 /// The one path of OTLP/HTTP traces; an exporter appends it to `OTEL_EXPORTER_OTLP_ENDPOINT`.
 pub(crate) const TRACES_PATH: &str = "/v1/traces";
@@ -38,7 +38,7 @@ struct Shared {
 }
 
 /// Why a request was refused: the status and the line sent back.
-type Refusal = (StatusCode, String);
+pub(crate) type Refusal = (StatusCode, String);
 
 pub(crate) fn router(store: Arc<Store>, max_body_bytes: usize) -> Router {
     Router::new()
@@ -215,11 +215,24 @@ async fn not_found(State(shared): State<Shared>, method: Method, uri: Uri) -> Re
     refuse(&shared, &method, &uri, refusal)
 }
 
-/// Remembers the refusal and answers it, as one line of text.
-fn refuse(shared: &Shared, method: &Method, uri: &Uri, (status, message): Refusal) -> Response {
+/// Remembers the refusal and answers it.
+fn refuse(shared: &Shared, method: &Method, uri: &Uri, refusal: Refusal) -> Response {
+    refuse_at(&shared.store, Endpoint::Http, method, uri, refusal)
+}
+
+/// Remembers a refusal at `endpoint` and answers it, as one line of text. Also the gRPC server's,
+/// for requests that are not gRPC at all.
+pub(crate) fn refuse_at(
+    store: &Store,
+    endpoint: Endpoint,
+    method: &Method,
+    uri: &Uri,
+    (status, message): Refusal,
+) -> Response {
     // Error texts from decoders are one line already; this keeps the promise if one is not.
     let message = message.replace(['\r', '\n'], " ");
-    shared.store.reject(RejectedRequest {
+    store.reject(RejectedRequest {
+        endpoint,
         method: method.to_string(),
         path: uri.path().to_string(),
         status: status.as_u16(),

@@ -46,7 +46,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 pub use model::{Event, Link, ReceivedSpan, SpanKind, Status, StatusCode, Value};
-pub use store::{ReceivedRequest, RejectedRequest, Transport};
+pub use store::{Endpoint, ReceivedRequest, RejectedRequest, Transport};
 
 use store::Store;
 

@@ -45,16 +45,29 @@ impl ReceivedRequest {
     }
 }
 
-/// An OTLP/HTTP request the receiver refused, e.g. a POST to `/v1/traces/v1/traces` when the
-/// exporter was given a full URL where it wanted a base. A checker can turn it into a hint.
+/// A request the receiver refused before it reached an OTLP decoder: on the HTTP endpoint,
+/// anything but a good OTLP/HTTP export; on the gRPC endpoint, anything not addressed to the
+/// trace service, e.g. OTLP/HTTP sent to the gRPC port. A checker can turn these into hints: a
+/// POST to `/v1/traces/v1/traces` means the exporter was given a full URL where it wanted a base.
+///
+/// A gRPC call that reaches the trace service and fails gets a gRPC status, not recorded here.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RejectedRequest {
+    /// Which of the two servers refused it.
+    pub endpoint: Endpoint,
     pub method: String,
     pub path: String,
     /// The HTTP status sent back, 4xx.
     pub status: u16,
     /// The one-line message sent back.
     pub message: String,
+}
+
+/// One of the receiver's two servers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    Grpc,
+    Http,
 }
 
 #[derive(Default)]

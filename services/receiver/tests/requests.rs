@@ -14,7 +14,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use prost::Message;
-use receiver::{Receiver, SpanKind, StatusCode, Transport, Value};
+use receiver::{Endpoint, Receiver, SpanKind, StatusCode, Transport, Value};
 
 const PROTOBUF: &str = "application/x-protobuf";
 const JSON: &str = "application/json";
@@ -491,6 +491,11 @@ async fn bad_input_gets_a_4xx_with_one_line_and_the_receiver_goes_on() {
     assert_eq!(names, whats, "only the good requests' spans are kept");
     let rejected = receiver.rejected();
     assert_eq!(rejected.len(), cases.len(), "{rejected:#?}");
+    assert!(
+        rejected
+            .iter()
+            .all(|rejected| rejected.endpoint == Endpoint::Http)
+    );
     assert_eq!(rejected[10].path, "/v1/metrics");
     assert_eq!(rejected[12].method, "GET");
     assert_eq!(rejected[12].status, 405);
@@ -523,6 +528,52 @@ async fn grpc_refuses_bad_ids_and_oversized_messages_and_goes_on() {
     let names: Vec<String> = receiver.spans().into_iter().map(|span| span.name).collect();
     assert_eq!(names, ["good"]);
     assert_eq!(receiver.requests()[0].transport, Transport::Grpc);
+}
+
+/// Each transport sent to the other's port fails loudly, and is recorded for a checker's hint.
+#[tokio::test]
+async fn each_transport_at_the_other_port_is_refused() {
+    let receiver = Receiver::start().await.unwrap();
+
+    let http_at_grpc = send(
+        "POST",
+        &format!("{}/v1/traces", receiver.grpc_endpoint()),
+        Some(PROTOBUF),
+        None,
+        one_span("lost", 1).encode_to_vec(),
+    )
+    .await;
+    assert_eq!(http_at_grpc.status, 404, "{}", http_at_grpc.text());
+    assert!(
+        http_at_grpc
+            .text()
+            .contains("OTLP/HTTP goes to the receiver's HTTP endpoint"),
+        "{}",
+        http_at_grpc.text()
+    );
+
+    let mut grpc_at_http = TraceServiceClient::connect(receiver.http_endpoint())
+        .await
+        .unwrap();
+    let status = grpc_at_http.export(one_span("lost", 1)).await.unwrap_err();
+    assert_ne!(status.code(), tonic::Code::Ok);
+
+    assert_eq!(receiver.spans(), vec![]);
+    let rejected = receiver.rejected();
+    let seen: Vec<(Endpoint, &str)> = rejected
+        .iter()
+        .map(|rejected| (rejected.endpoint, rejected.path.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (Endpoint::Grpc, "/v1/traces"),
+            (
+                Endpoint::Http,
+                "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
+            ),
+        ]
+    );
 }
 
 #[tokio::test]

@@ -1,0 +1,169 @@
+//! The routes and the `/fib` handler: the code the workshop's steps instrument.
+
+// TODO(04): You will need these too:
+//   use axum::http::header::HOST;
+//   use opentelemetry::KeyValue;
+//   use opentelemetry::trace::Status;
+//   use opentelemetry_semantic_conventions::attribute::{
+//       ERROR_TYPE, HTTP_REQUEST_METHOD, HTTP_RESPONSE_STATUS_CODE, HTTP_ROUTE, SERVER_ADDRESS,
+//       SERVER_PORT, URL_FULL, URL_PATH, URL_QUERY, URL_SCHEME,
+//   };
+use axum::Router;
+use axum::extract::{MatchedPath, RawQuery, Request, State};
+use axum::http::HeaderMap;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::get;
+use opentelemetry::Context;
+use opentelemetry::global::{self, BoxedTracer};
+use opentelemetry::trace::{FutureExt, SpanKind, TraceContextExt, Tracer};
+use opentelemetry_http::{HeaderExtractor, HeaderInjector};
+use sequence::{Config, FibError};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What every request handler gets: cheap to clone, shared by all requests.
+#[derive(Clone)]
+pub struct AppState {
+    /// One HTTP client for all sub-requests, so that connections are kept open and reused.
+    client: reqwest::Client,
+    /// Where sub-requests go: this server itself, unless `FIB_UPSTREAM_URL` says otherwise.
+    upstream: String,
+    /// The largest index `/fib` accepts (`FIB_MAX_INDEX`).
+    max_index: u32,
+    /// Makes spans. One tracer for the app, shared: `global::tracer` takes a lock each time.
+    tracer: Arc<BoxedTracer>,
+}
+
+impl AppState {
+    pub fn new(config: &Config, own_url: &str) -> anyhow::Result<AppState> {
+        let client = reqwest::Client::builder()
+            // Bounded waits: a sub-request that hangs becomes a 502, not a page waiting forever.
+            .connect_timeout(Duration::from_secs(2))
+            .timeout(config.upstream_timeout())
+            // Keep enough idle connections for the next click, without hoarding thousands.
+            .pool_max_idle_per_host(256)
+            .build()?;
+        Ok(AppState {
+            client,
+            upstream: config
+                .upstream_url
+                .clone()
+                .unwrap_or_else(|| own_url.to_string()),
+            max_index: config.max_index,
+            tracer: Arc::new(global::tracer("fib")),
+        })
+    }
+}
+
+/// The app: `/fib` plus the page (`/` and its script and stylesheet), every request traced.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/fib", get(fib))
+        .merge(sequence::page::routes(state.max_index))
+        .layer(middleware::from_fn_with_state(state.clone(), trace_request))
+        .with_state(state)
+}
+
+/// Runs every request inside a server span, which starts when the request arrives and ends when
+/// its response is ready.
+async fn trace_request(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    // Named after the route, not the path: `GET /fib` whatever the index, so that all the
+    // requests to one route can be compared.
+    let name = match request.extensions().get::<MatchedPath>() {
+        Some(route) => format!("{} {}", request.method(), route.as_str()),
+        None => request.method().to_string(),
+    };
+    // If the caller sent a `traceparent` header, this request is part of the caller's trace:
+    // the propagator reads it into a context, and the server span becomes a child of the
+    // caller's span. Without the header, the context is empty and the span starts a new trace.
+    let parent = global::get_text_map_propagator(|propagator| {
+        propagator.extract(&HeaderExtractor(request.headers()))
+    });
+    // TODO(04): Describe the request in the names every backend knows, the HTTP semantic
+    //   conventions: `.with_attributes(server_attributes(&request))` on the span builder, with
+    //   `server_attributes` written below.
+    let span = state
+        .tracer
+        .span_builder(name)
+        .with_kind(SpanKind::Server)
+        .start_with_context(state.tracer.as_ref(), &parent);
+
+    // The span is the current one while the handler runs (`with_context`), so that whatever
+    // the handler does can find it, and it ends when the response is ready.
+    let cx = parent.with_span(span);
+    let response = next.run(request).with_context(cx.clone()).await;
+    // TODO(04): Say how it went before ending the span: `http.response.status_code` (an
+    //   integer: `i64::from(status.as_u16())`). A 5xx is this server's failure: add
+    //   `error.type` (the status code as text) and `span.set_status(Status::error(…))`. A 4xx
+    //   is the client's fault: the conventions leave the server span's status unset.
+    //
+    //   Then write `fn server_attributes(request: &Request) -> Vec<KeyValue>`, with
+    //   `KeyValue::new(HTTP_REQUEST_METHOD, …)`, `URL_SCHEME` ("http"), `URL_PATH`, `URL_QUERY`
+    //   (when there is a query), `HTTP_ROUTE` (the `MatchedPath`, when there is one), and
+    //   `SERVER_ADDRESS` and `SERVER_PORT` from the `Host` header ("127.0.0.1:8090").
+    cx.span().end();
+    response
+}
+
+/// `GET /fib?index=N`: F(0) = 0, F(1) = 1, and F(N) = F(N-1) + F(N-2), each asked of the upstream.
+///
+/// A bad index is refused with `400` before anything else happens; a failed sub-request makes
+/// this one fail with `502` (see `sequence::error`).
+// TODO(04): Give the work a span of its own, inside the server span, with the data the puzzles
+//   need. Move the body of `fib` into `async fn compute(state: &AppState, query: Option<&str>)
+//   -> Result<u64, FibError>`, and make `fib`:
+//   1. start a span (`state.tracer.start("fib")`: a child of the current span) and put it in a
+//      context, `Context::current_with_span(…)`;
+//   2. run `compute(…).with_context(cx.clone())`, so that it is the current span in there;
+//   3. on success, set the attribute `fib.result`; on error, `span.record_error(err)` (an
+//      `exception` event) and `span.set_status(Status::error(err.to_string()))`; end the span.
+//   In `compute`, once the index is parsed, set `fib.index` on the current span
+//   (`Context::current().span().set_attribute(…)`), and once both sub-results are in, add an
+//   event: `add_event("sum", vec![KeyValue::new("fib.left", a as i64), …])`.
+async fn fib(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<String, FibError> {
+    let index = sequence::index::parse(query.as_deref(), state.max_index)?;
+    let value = if index < 2 {
+        u64::from(index)
+    } else {
+        // Both sub-requests run at once; if one fails, the other is cancelled.
+        let (a, b) = tokio::try_join!(fetch(&state, index - 1), fetch(&state, index - 2))?;
+        a + b
+    };
+    Ok(format!("{value}\n"))
+}
+
+/// Asks the upstream for F(index) over HTTP, in a client span of its own.
+async fn fetch(state: &AppState, index: u32) -> Result<u64, FibError> {
+    let url = format!("{}/fib?index={index}", state.upstream);
+    // The client span: a child of the current span, the server span of the request that is
+    // asking. HTTP client spans are named after the method alone.
+    let span = state
+        .tracer
+        .span_builder("GET")
+        .with_kind(SpanKind::Client)
+        .start(state.tracer.as_ref());
+    let cx = Context::current_with_span(span);
+
+    // The propagator writes the client span's trace id and span id into the request's headers
+    // (`traceparent: 00-<trace id>-<span id>-01`), so that the server that answers can
+    // continue this trace. This is context propagation.
+    let mut headers = HeaderMap::new();
+    global::get_text_map_propagator(|propagator| {
+        propagator.inject_context(&cx, &mut HeaderInjector(&mut headers));
+    });
+
+    // TODO(04): Describe the sub-request, and record its failure:
+    //   1. build the request first (`.build()` instead of `.send()`), so that its parsed URL
+    //      gives the attributes: `HTTP_REQUEST_METHOD`, `URL_FULL`, `SERVER_ADDRESS`,
+    //      `SERVER_PORT` (`url.port_or_known_default()`); send it with `state.client.execute`;
+    //   2. on an answer, set `HTTP_RESPONSE_STATUS_CODE`, and `ERROR_TYPE` if it is not a success;
+    //   3. if the result is an error: `record_error` and `set_status(Status::error(…))`.
+    let response = state.client.get(&url).headers(headers).send().await;
+    let result = match response {
+        Ok(response) => sequence::error::read_number(&url, response).await,
+        Err(err) => Err(FibError::unreachable(&url, &err)),
+    };
+    cx.span().end();
+    result
+}
