@@ -332,7 +332,10 @@ fn rule_b(exercise: &str, solution: &str, todo: &str) -> Vec<String> {
             let blank = |n: usize| lines.get(n).is_some_and(|line| line.trim().is_empty());
             let after = (start..lines.len()).find(|&n| !blank(n));
             let before = (0..start).rev().find(|&n| !blank(n));
-            [after, before].into_iter().flatten().any(|n| places.contains(&n))
+            [after, before]
+                .into_iter()
+                .flatten()
+                .any(|n| places.contains(&n))
         } else {
             (start..start + len).all(|n| places.contains(&n))
         };

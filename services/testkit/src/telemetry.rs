@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use receiver::{ReceivedSpan, Receiver, SpanKind};
+use receiver::{ReceivedRequest, ReceivedSpan, Receiver, SpanKind};
 
 use crate::App;
 
@@ -30,6 +30,8 @@ pub const SERVICE_NAME: &str = "fib";
 pub struct Run {
     pub output: String,
     pub spans: Vec<ReceivedSpan>,
+    /// Every export request, with its headers.
+    pub requests: Vec<ReceivedRequest>,
 }
 
 impl Run {
@@ -83,6 +85,7 @@ pub async fn drive(
     Run {
         output: app.output(),
         spans: receiver.spans(),
+        requests: receiver.requests(),
     }
 }
 
@@ -98,7 +101,44 @@ pub fn expectations(step: u32, run: &Run) -> Result<(), String> {
     if step >= 4 {
         step_04(run)?;
     }
+    if step >= 5 {
+        step_05(run)?;
+    }
     Ok(())
+}
+
+/// A hosted backend's API key, as a test sets it: it must arrive, and never be printed.
+pub const TEST_API_KEY: &str = "test-key-5f3c9a";
+
+/// The settings a learner puts in `.env` for a hosted backend; the endpoint is the receiver's.
+pub const HOSTED_ENV: [(&str, &str); 2] = [
+    ("HONEYCOMB_API_KEY", TEST_API_KEY),
+    ("OTEL_EXPORTER_OTLP_HEADERS", "x-workshop=fib-kit"),
+];
+
+/// Step 05: with `HONEYCOMB_API_KEY` set, every export carries `x-honeycomb-team`, as well as
+/// the headers of `OTEL_EXPORTER_OTLP_HEADERS`; and the key is never printed.
+fn step_05(run: &Run) -> Result<(), String> {
+    check(!run.requests.is_empty(), || {
+        "expected export requests at the receiver".into()
+    })?;
+    for request in &run.requests {
+        check(
+            request.header("x-honeycomb-team") == Some(TEST_API_KEY),
+            || {
+                format!(
+                    "expected every export to carry the header x-honeycomb-team from HONEYCOMB_API_KEY; one carried {:?}",
+                    request.header("x-honeycomb-team")
+                )
+            },
+        )?;
+        check(request.header("x-workshop") == Some("fib-kit"), || {
+            "expected every export to carry the headers of OTEL_EXPORTER_OTLP_HEADERS too".into()
+        })?;
+    }
+    check(!run.output.contains(TEST_API_KEY), || {
+        "the API key was printed: a secret must never be".into()
+    })
 }
 
 /// Step 02: a server span for each of the 16 requests, under `service.name` = `fib`.
@@ -412,12 +452,20 @@ async fn outcome(step: u32, binary: &str, protocol: Protocol) -> (Result<(), Str
     let receiver = Receiver::start()
         .await
         .expect("an OTLP receiver on loopback");
-    let run = drive(binary, &receiver, protocol, &[]).await;
-    let result = if step == 1 {
+    let env: &[(&str, &str)] = if step >= 5 { &HOSTED_ENV } else { &[] };
+    let run = drive(binary, &receiver, protocol, env).await;
+    let mut result = if step == 1 {
         step_01(&run.output)
     } else {
         expectations(step, &run)
     };
+    if step >= 4 && result.is_ok() {
+        let receiver = Receiver::start()
+            .await
+            .expect("an OTLP receiver on loopback");
+        let failure = drive_failure(binary, &receiver, protocol).await;
+        result = step_04_failure(&failure);
+    }
     (result, run.output)
 }
 
@@ -470,6 +518,20 @@ pub async fn every_span_arrives_after_sigterm(step: u32, binary: &str) {
     let status = app.exit_status(Duration::from_secs(30)).await;
     assert!(status.success(), "{status:?}\n{}", app.output());
 
+    // No OTEL_EXPORTER_OTLP_PROTOCOL was set: the default is HTTP/protobuf, whatever cargo
+    // features the build happens to have (with `http-json` on, the SDK's own default is JSON).
+    let transports: Vec<_> = receiver
+        .requests()
+        .iter()
+        .map(|request| request.transport)
+        .collect();
+    assert!(
+        !transports.is_empty()
+            && transports
+                .iter()
+                .all(|t| *t == receiver::Transport::HttpProtobuf),
+        "expected every export over HTTP/protobuf by default, got {transports:?}"
+    );
     let per_request = sequence::requests_for(INDEX) as usize;
     let servers = receiver
         .spans()
@@ -528,4 +590,39 @@ pub async fn unreachable_collector_is_reported(_step: u32, binary: &str) {
         output.contains(&closed) && output.contains("docker compose up"),
         "{output}"
     );
+}
+
+/// Starts `binary` with its sub-requests going to a closed port, asks for `/fib?index=3`
+/// (answered 502), and stops it.
+pub async fn drive_failure(binary: &str, receiver: &Receiver, protocol: Protocol) -> Run {
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let (endpoint, protocol_name) = match protocol {
+        Protocol::HttpProtobuf => (receiver.http_endpoint(), "http/protobuf"),
+        Protocol::Grpc => (receiver.grpc_endpoint(), "grpc"),
+    };
+    let mut app = App::start(
+        binary,
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol_name),
+            ("FIB_UPSTREAM_URL", &closed),
+        ],
+    )
+    .await;
+    assert_eq!(app.get("/fib?index=3").await.0, 502);
+    app.terminate();
+    let status = app.exit_status(Duration::from_secs(20)).await;
+    assert!(
+        status.success(),
+        "exit status {status:?}; output:\n{}",
+        app.output()
+    );
+    Run {
+        output: app.output(),
+        spans: receiver.spans(),
+        requests: receiver.requests(),
+    }
 }

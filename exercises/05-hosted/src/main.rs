@@ -1,0 +1,53 @@
+//! # Step 05: a hosted backend, by configuration alone
+//!
+//! Run with: your backend's settings in `.env` (see `.env.example`: Honeycomb, or any OTLP
+//! vendor), then `./run.sh 05` (or `cargo run -p exercise-05-hosted`), press **Go**, and find the
+//! traces in your backend's UI. Check your work with `./run.sh check 05`; the step's README.md
+//! has the goal and hints.
+//!
+//! `GET /fib?index=N` answers F(N), the N-th Fibonacci number. For N ≥ 2 it does not compute
+//! anything itself: it asks *this same server* for F(N-1) and F(N-2) over HTTP, both at once,
+//! and adds the answers. So one `/fib?index=5` makes 15 requests in all, 5 of them for index 1.
+//! Why that gets slow, and how to see it, is what the workshop is about.
+//!
+//! Three files:
+//! - `main.rs` (this one): start, serve, stop;
+//! - `server.rs`: the routes and the `/fib` handler;
+//! - `telemetry.rs`: the tracer provider, and its shutdown.
+//!
+//! The parts that no step changes (the page, reading `?index=`, the settings) are in the
+//! `sequence` crate under `services/sequence`.
+
+mod server;
+mod telemetry;
+
+use sequence::Config;
+use sequence::shutdown::Drain;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    // 1. Settings from flags, the environment or `.env`; every one has a default (see `--help`).
+    let config = Config::load();
+
+    // Telemetry first, so that every request is traced. `main` owns the provider until the end.
+    let tracer_provider = telemetry::init_traces()?;
+
+    // 2. Listen before anything else: `/fib` calls this server, so it needs to know its own URL.
+    let listener = sequence::net::bind(&config).await?;
+    let url = sequence::net::local_url(listener.local_addr()?);
+    let state = server::AppState::new(&config, &url)?;
+
+    // 3. Serve until Ctrl-C or SIGTERM. `Drain` lets the requests in flight finish first: they
+    //    still need this server to answer their sub-requests.
+    let drain = Drain::new(config.shutdown_grace());
+    let app = drain.track(server::app(state));
+    println!("Sequence of numbers: {url}  (Ctrl-C to stop)");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(drain.stop_requested())
+        .await?;
+
+    // Every request has been answered: now flush their spans.
+    telemetry::shutdown(tracer_provider).await;
+    println!("Stopped.");
+    Ok(())
+}
