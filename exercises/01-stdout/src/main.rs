@@ -1,8 +1,9 @@
 //! # Step 01: a span for every request, printed on the terminal
 //!
 //! Run with: `./run.sh 01` (or `cargo run -p exercise-01-stdout`), then
-//! `curl 'http://127.0.0.1:8090/fib?index=2'` and watch the terminal. Check your work with
-//! `./run.sh check 01`; the step's README.md has the goal and hints.
+//! `curl 'http://127.0.0.1:8090/fib?index=2'` and watch the terminal.
+//!
+//! The step's README.md has the goal, what you should see, and hints.
 //!
 //! `GET /fib?index=N` answers F(N), the N-th Fibonacci number. For N ≥ 2 it does not compute
 //! anything itself: it asks *this same server* for F(N-1) and F(N-2) over HTTP, both at once,

@@ -2,8 +2,9 @@
 //!
 //! Run with: `docker compose up -d` (the Collector and Jaeger), then `./run.sh 02` (or
 //! `cargo run -p exercise-02-otlp`), press **Go**, and find the service `fib` in Jaeger at
-//! <http://localhost:16686>. Check your work with `./run.sh check 02`; the step's README.md has
-//! the goal and hints.
+//! <http://localhost:16686>.
+//!
+//! The step's README.md has the goal, what you should see, and hints.
 //!
 //! `GET /fib?index=N` answers F(N), the N-th Fibonacci number. For N ≥ 2 it does not compute
 //! anything itself: it asks *this same server* for F(N-1) and F(N-2) over HTTP, both at once,

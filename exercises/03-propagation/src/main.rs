@@ -2,8 +2,9 @@
 //!
 //! Run with: `docker compose up -d`, then `./run.sh 03` (or `cargo run -p exercise-03-propagation`),
 //! ask for `/fib?index=5`, and look in Jaeger at <http://localhost:16686>: fifteen traces of one
-//! span each, where there should be one trace of 29. Check your work with `./run.sh check 03`;
-//! the step's README.md has the goal and hints.
+//! span each, where there should be one trace of 29.
+//!
+//! The step's README.md has the goal, what you should see, and hints.
 //!
 //! `GET /fib?index=N` answers F(N), the N-th Fibonacci number. For N ≥ 2 it does not compute
 //! anything itself: it asks *this same server* for F(N-1) and F(N-2) over HTTP, both at once,

@@ -3,8 +3,9 @@
 //! Run with: `docker compose up -d`, then `./run.sh 04` (or `cargo run -p exercise-04-attributes`),
 //! ask for `/fib?index=5` and `/fib?index=abc`, and read the spans in Jaeger at
 //! <http://localhost:16686>: names and parents, but nothing about the index, the result or what
-//! went wrong. Check your work with `./run.sh check 04`; the step's README.md has the goal and
-//! hints.
+//! went wrong.
+//!
+//! The step's README.md has the goal, what you should see, and hints.
 //!
 //! `GET /fib?index=N` answers F(N), the N-th Fibonacci number. For N ≥ 2 it does not compute
 //! anything itself: it asks *this same server* for F(N-1) and F(N-2) over HTTP, both at once,

@@ -2,8 +2,9 @@
 //!
 //! Run with: your backend's settings in `.env` (see `.env.example`: Honeycomb, or any OTLP
 //! vendor), then `./run.sh 05` (or `cargo run -p exercise-05-hosted`), press **Go**, and find the
-//! traces in your backend's UI. Check your work with `./run.sh check 05`; the step's README.md
-//! has the goal and hints.
+//! traces in your backend's UI.
+//!
+//! The step's README.md has the goal, what you should see, and hints.
 //!
 //! `GET /fib?index=N` answers F(N), the N-th Fibonacci number. For N ≥ 2 it does not compute
 //! anything itself: it asks *this same server* for F(N-1) and F(N-2) over HTTP, both at once,

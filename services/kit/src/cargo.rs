@@ -5,6 +5,8 @@
 
 use std::process::{Command, ExitCode};
 
+use anyhow::{Context, bail};
+
 use crate::project::{APP_PACKAGE, Project};
 
 /// `./run.sh`: builds and starts the app; the app prints its URL once it listens.
@@ -16,6 +18,30 @@ pub fn run_app(project: &Project) -> anyhow::Result<ExitCode> {
     );
     let mut command = cargo(project);
     command.args(["run", "--package", APP_PACKAGE]);
+    hand_over(command)
+}
+
+/// `./run.sh NN [--solution]`: builds and starts a step's exercise, or its solution.
+pub fn run_step(project: &Project, args: &[String]) -> anyhow::Result<ExitCode> {
+    let step = kit::steps::find(&project.root, &args[0])?;
+    let package = match args.get(1).map(String::as_str) {
+        None => step.exercise_package(),
+        Some("--solution") => step.solution_package().with_context(|| {
+            format!(
+                "step {} has nothing to solve, so no solution: run ./run.sh {}",
+                step.id(),
+                step.id()
+            )
+        })?,
+        Some(other) => bail!(
+            "./run.sh {} takes --solution or nothing, not {other:?}",
+            step.id()
+        ),
+    };
+    project.load_env_file()?;
+    eprintln!("Building and starting {package} (step {}).", step.id());
+    let mut command = cargo(project);
+    command.args(["run", "--package", &package]);
     hand_over(command)
 }
 

@@ -15,7 +15,8 @@ mod project;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser, Subcommand};
 
 /// The OpenTelemetry workshop kit. With no command, builds and starts the app.
 #[derive(Parser)]
@@ -23,7 +24,12 @@ use clap::{Parser, Subcommand};
     name = "./run.sh",
     bin_name = "./run.sh",
     version,
-    after_help = "Settings live in .env (made from .env.example on the first run)."
+    after_help = "\
+Steps:
+  ./run.sh NN             Run your copy of step NN (exercises/NN-*), e.g. ./run.sh 02
+  ./run.sh NN --solution  Run step NN's solution (solutions/NN-*)
+
+Settings live in .env (made from .env.example on the first run)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -43,10 +49,21 @@ enum Command {
     Doctor,
     /// Measure: /fib latency (release build), cold build and rebuild times. Takes a few minutes.
     Bench,
+    /// `NN [--solution]`: a step's number (see "Steps" below).
+    #[command(external_subcommand)]
+    Step(Vec<String>),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse(); // an unknown command prints the usage and exits with status 2
+    if let Some(Command::Step(args)) = &cli.command
+        && !args[0].bytes().all(|b| b.is_ascii_digit())
+    {
+        let message = format!("unrecognized subcommand '{}'", args[0]);
+        Cli::command()
+            .error(ErrorKind::InvalidSubcommand, message)
+            .exit();
+    }
     let result = project::Project::find().and_then(|project| {
         project.ensure_env_file()?;
         match cli.command.unwrap_or(Command::Run) {
@@ -54,6 +71,7 @@ fn main() -> ExitCode {
             Command::Test { args } => cargo::test(&project, &args),
             Command::Doctor => doctor::run(&project),
             Command::Bench => bench::run(&project),
+            Command::Step(args) => cargo::run_step(&project, &args),
         }
     });
     match result {

@@ -718,7 +718,8 @@ fn the_ports_agree_between_collector_compose_kit_and_cloud_ides() {
         }
     }
 
-    // .env.example, if it sets an OTLP endpoint, points at one of them.
+    // .env.example's OTLP endpoints on this machine (the Collector) point at one of them;
+    // hosted backends' endpoints (https://…) have ports of their own.
     for line in read(".env.example").lines() {
         let line = line.trim_start_matches('#').trim();
         let Some((name, value)) = line.split_once('=') else {
@@ -727,7 +728,7 @@ fn the_ports_agree_between_collector_compose_kit_and_cloud_ides() {
         if matches!(
             name,
             "OTEL_EXPORTER_OTLP_ENDPOINT" | "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
-        ) && !value.is_empty()
+        ) && (value.starts_with("http://localhost") || value.starts_with("http://127.0.0.1"))
         {
             let port: Option<u16> = value
                 .trim_end_matches('/')

@@ -24,6 +24,9 @@ impl App {
     /// and waits for it to print its URL.
     pub async fn start(binary: &str, env: &[(&str, &str)]) -> App {
         let dir = tempfile::tempdir().expect("a temporary folder");
+        // The app runs in another folder: a relative path must be resolved from here first.
+        let binary = std::fs::canonicalize(binary).unwrap_or_else(|err| panic!("{binary}: {err}"));
+        let binary = binary.to_str().expect("a UTF-8 path");
         let mut command = Command::new(binary);
         command
             .env_clear()
