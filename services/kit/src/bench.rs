@@ -3,7 +3,9 @@
 //! 1. `/fib?index=N` latency for N = 5, 10, 12, 15: criterion (`services/bench`) against the
 //!    release build, one request at a time; the median of each is read back from criterion's
 //!    `estimates.json`.
-//! 2. Build times: a cold build (empty target folder, registry already downloaded) of what
+//! 2. What tracing costs: `/fib?index=12` of solution 04, exporting over OTLP, against the
+//!    untraced app, in interleaved rounds (`services/bench/benches/overhead.rs`).
+//! 3. Build times: a cold build (empty target folder, registry already downloaded) of what
 //!    `./run.sh` needs first, a cold build of the whole workspace, and the rebuild after touching
 //!    the step's `main.rs`: wall clock, one run each (three for the rebuild, median).
 //!
@@ -21,6 +23,8 @@ use crate::project::{APP_PACKAGE, Project};
 /// The median of `/fib?index=12` for the original workshop's Node.js app on this machine kind.
 const NODE_FIB_12_MS: f64 = 390.0;
 const INDEXES: [u32; 4] = [5, 10, 12, 15];
+/// The traced app the overhead benchmark compares with the untraced one.
+const TRACED_PACKAGE: &str = "solution-04-attributes";
 
 pub fn run(project: &Project) -> anyhow::Result<ExitCode> {
     let target = target_dir(project);
@@ -31,16 +35,32 @@ pub fn run(project: &Project) -> anyhow::Result<ExitCode> {
         None,
     )?;
 
+    let release = [
+        "build",
+        "--release",
+        "--package",
+        APP_PACKAGE,
+        "--package",
+        TRACED_PACKAGE,
+    ];
     step(
         project,
-        "building the app (release)",
-        &["build", "--release", "--package", APP_PACKAGE],
+        "building the app, untraced and traced (release)",
+        &release,
         None,
     )?;
+    let latency = ["bench", "--package", "bench", "--bench", "latency"];
     step(
         project,
         "measuring /fib latency (about a minute)",
-        &["bench", "--package", "bench", "--bench", "latency"],
+        &latency,
+        None,
+    )?;
+    let overhead = ["bench", "--package", "bench", "--bench", "overhead"];
+    step(
+        project,
+        "measuring what tracing costs (about a minute)",
+        &overhead,
         None,
     )?;
     let medians = INDEXES
