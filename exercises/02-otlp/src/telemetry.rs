@@ -10,7 +10,8 @@
 
 // TODO(02): You will need these; uncomment them as you use them:
 //   use opentelemetry::Key;
-//   use opentelemetry_otlp::{Protocol, SpanExporter, WithExportConfig};
+//   use opentelemetry_otlp::tonic_types::transport::ClientTlsConfig;
+//   use opentelemetry_otlp::{Protocol, SpanExporter, WithExportConfig, WithTonicConfig};
 //   use opentelemetry_sdk::Resource;
 //   use opentelemetry_sdk::trace::BatchSpanProcessor;
 //   use otelkit::{Reported, TracesExporter};
@@ -48,7 +49,9 @@ pub fn init_traces() -> SdkTracerProvider {
     //   /// OTEL_EXPORTER_OTLP_PROTOCOL=grpc.
     //   fn otlp_exporter() -> anyhow::Result<Reported<SpanExporter>>
     //     `otelkit::otlp_protocol()?` reads the protocol. For `Protocol::Grpc`, build
-    //     `SpanExporter::builder().with_tonic().build()?`; for the others,
+    //     `SpanExporter::builder().with_tonic()`, with
+    //     `.with_tls_config(ClientTlsConfig::new().with_native_roots())` (without it, gRPC to an
+    //     https:// endpoint trusts no certificate at all), then `.build()?`; for the others,
     //     `SpanExporter::builder().with_http().with_protocol(protocol).build()?`. Both read
     //     OTEL_EXPORTER_OTLP_ENDPOINT by themselves. Wrap the exporter in
     //     `Reported::new(exporter, otelkit::otlp_destination(protocol))`: it says once, plainly,

@@ -15,9 +15,10 @@
 //   use std::collections::HashMap;
 //   use axum::http::HeaderMap;
 //   use opentelemetry_otlp::tonic_types::metadata::MetadataMap;
-//   use opentelemetry_otlp::{WithHttpConfig, WithTonicConfig};
+//   use opentelemetry_otlp::WithHttpConfig;
 use opentelemetry::{Key, global};
-use opentelemetry_otlp::{Protocol, SpanExporter, WithExportConfig};
+use opentelemetry_otlp::tonic_types::transport::ClientTlsConfig;
+use opentelemetry_otlp::{Protocol, SpanExporter, WithExportConfig, WithTonicConfig};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};
@@ -85,7 +86,12 @@ fn otlp_exporter() -> anyhow::Result<Reported<SpanExporter>> {
     //   Any other vendor's headers come from OTEL_EXPORTER_OTLP_HEADERS, which the exporter
     //   reads by itself. Never print the key.
     let exporter = match protocol {
-        Protocol::Grpc => SpanExporter::builder().with_tonic().build()?,
+        // gRPC to an https:// endpoint (a hosted backend) trusts the system's root
+        // certificates only when told to.
+        Protocol::Grpc => SpanExporter::builder()
+            .with_tonic()
+            .with_tls_config(ClientTlsConfig::new().with_native_roots())
+            .build()?,
         http => SpanExporter::builder()
             .with_http()
             .with_protocol(http)

@@ -21,6 +21,7 @@ pub mod browser;
 pub mod functional;
 pub mod proxy;
 pub mod telemetry;
+pub mod tls;
 
 pub use app::App;
 pub use proxy::CountingProxy;
@@ -89,6 +90,10 @@ macro_rules! telemetry_tests {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn every_span_of_every_answered_request_arrives_after_sigterm_under_load() {
             $crate::telemetry::every_span_arrives_after_sigterm($step, $binary).await;
+        }
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn an_https_endpoint_works_over_http_and_grpc() {
+            $crate::telemetry::https_endpoint_works($binary).await;
         }
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn an_unreachable_collector_is_said_once_and_does_not_stall_shutdown() {

@@ -626,3 +626,54 @@ pub async fn drive_failure(binary: &str, receiver: &Receiver, protocol: Protocol
         requests: receiver.requests(),
     }
 }
+
+/// An `https://` endpoint, as a hosted backend has: spans arrive over TLS, by HTTP and by gRPC,
+/// trusting the certificate named by `SSL_CERT_FILE` (the system's roots, in real life).
+pub async fn https_endpoint_works(binary: &str) {
+    for protocol in [Protocol::HttpProtobuf, Protocol::Grpc] {
+        let receiver = Receiver::start()
+            .await
+            .expect("an OTLP receiver on loopback");
+        let (plain, protocol_name, transport) = match protocol {
+            Protocol::HttpProtobuf => (
+                receiver.http_endpoint(),
+                "http/protobuf",
+                receiver::Transport::HttpProtobuf,
+            ),
+            Protocol::Grpc => (receiver.grpc_endpoint(), "grpc", receiver::Transport::Grpc),
+        };
+        let front = crate::tls::TlsFront::start(plain.trim_start_matches("http://")).await;
+        let endpoint = front.endpoint();
+        let ca_file = front.ca_file.to_string_lossy().into_owned();
+        let mut app = App::start(
+            binary,
+            &[
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+                ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol_name),
+                ("SSL_CERT_FILE", &ca_file),
+            ],
+        )
+        .await;
+        assert_eq!(app.get("/fib?index=2").await, (200, "1\n".into()));
+        app.terminate();
+        let status = app.exit_status(Duration::from_secs(20)).await;
+        assert!(status.success(), "{status:?}\n{}", app.output());
+        let servers = receiver
+            .spans()
+            .iter()
+            .filter(|span| span.kind == SpanKind::Server)
+            .count();
+        assert_eq!(
+            servers,
+            3,
+            "server spans over {endpoint} ({protocol_name}); app output:\n{}",
+            app.output()
+        );
+        assert!(
+            receiver
+                .requests()
+                .iter()
+                .all(|request| request.transport == transport)
+        );
+    }
+}

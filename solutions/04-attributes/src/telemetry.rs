@@ -9,7 +9,8 @@
 //!    waiting in the batch. Skip it, and the last second of spans is lost.
 
 use opentelemetry::{Key, global};
-use opentelemetry_otlp::{Protocol, SpanExporter, WithExportConfig};
+use opentelemetry_otlp::tonic_types::transport::ClientTlsConfig;
+use opentelemetry_otlp::{Protocol, SpanExporter, WithExportConfig, WithTonicConfig};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};
@@ -68,7 +69,12 @@ fn resource() -> Resource {
 fn otlp_exporter() -> anyhow::Result<Reported<SpanExporter>> {
     let protocol = otelkit::otlp_protocol()?;
     let exporter = match protocol {
-        Protocol::Grpc => SpanExporter::builder().with_tonic().build()?,
+        // gRPC to an https:// endpoint (a hosted backend) trusts the system's root
+        // certificates only when told to.
+        Protocol::Grpc => SpanExporter::builder()
+            .with_tonic()
+            .with_tls_config(ClientTlsConfig::new().with_native_roots())
+            .build()?,
         http => SpanExporter::builder()
             .with_http()
             .with_protocol(http)

@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use axum::http::HeaderMap;
 use opentelemetry::{Key, global};
 use opentelemetry_otlp::tonic_types::metadata::MetadataMap;
+use opentelemetry_otlp::tonic_types::transport::ClientTlsConfig;
 use opentelemetry_otlp::{
     Protocol, SpanExporter, WithExportConfig, WithHttpConfig, WithTonicConfig,
 };
@@ -79,10 +80,12 @@ fn otlp_exporter() -> anyhow::Result<Reported<SpanExporter>> {
     let headers = api_key_headers();
     let exporter = match protocol {
         Protocol::Grpc => {
-            // gRPC carries headers as "metadata".
+            // gRPC carries headers as "metadata". To an https:// endpoint (a hosted backend), it
+            // trusts the system's root certificates only when told to.
             let metadata = MetadataMap::from_headers(HeaderMap::try_from(&headers)?);
             SpanExporter::builder()
                 .with_tonic()
+                .with_tls_config(ClientTlsConfig::new().with_native_roots())
                 .with_metadata(metadata)
                 .build()?
         }
