@@ -1,6 +1,6 @@
 //! # `receiver`: a real OTLP trace receiver, in process, on loopback
 //!
-//! What the kit's tests, the checker (`./run.sh check NN`) and the explorer send traces to instead
+//! What the kit's tests, and, to come, the learner's checker and the explorer send traces to instead
 //! of a Collector: it listens on two free loopback ports, for OTLP/gRPC and for OTLP/HTTP (protobuf
 //! or JSON, plain or gzip), decodes with the types opentelemetry-proto generates from the OTLP
 //! protobuf definitions, and keeps every span it gets in memory as a flat [`ReceivedSpan`].

@@ -96,6 +96,19 @@ impl App {
         assert_eq!(rc, 0, "kill -TERM {pid} failed");
     }
 
+    /// Sends SIGTERM, waits for the app to exit (at most `within`) and checks it exited with 0:
+    /// a graceful stop, telemetry flushed. Returns everything it printed.
+    pub async fn stop(&mut self, within: Duration) -> String {
+        self.terminate();
+        let status = self.exit_status(within).await;
+        let output = self.output();
+        assert!(
+            status.success(),
+            "exit status {status:?}; output:\n{output}"
+        );
+        output
+    }
+
     /// Waits for the app to exit, at most `within`.
     pub async fn exit_status(&mut self, within: Duration) -> ExitStatus {
         match tokio::time::timeout(within, self.child.wait()).await {
@@ -122,6 +135,15 @@ fn collect(
             let _ = lines_tx.send(line);
         }
     });
+}
+
+/// A loopback URL where nothing listens: a port bound, read, and released at once.
+pub fn closed_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    format!(
+        "http://{}",
+        listener.local_addr().expect("the bound address")
+    )
 }
 
 /// One shared client for the tests' own requests.

@@ -103,11 +103,7 @@ pub async fn bad_indexes_get_400_naming_the_range_and_make_no_sub_request(binary
 }
 
 pub async fn an_unreachable_upstream_gets_502_with_a_message_at_once(binary: &str) {
-    let closed = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap()
-    }; // dropped: nothing listens there now
-    let upstream = format!("http://{closed}");
+    let upstream = crate::app::closed_url();
     let app = App::start(
         binary,
         &[

@@ -23,6 +23,32 @@ pub enum Protocol {
     Grpc,
 }
 
+impl Protocol {
+    /// The value of `OTEL_EXPORTER_OTLP_PROTOCOL` that selects it.
+    pub fn env_value(self) -> &'static str {
+        match self {
+            Protocol::HttpProtobuf => "http/protobuf",
+            Protocol::Grpc => "grpc",
+        }
+    }
+
+    /// The receiver's endpoint for it, the value of `OTEL_EXPORTER_OTLP_ENDPOINT`.
+    pub fn endpoint(self, receiver: &Receiver) -> String {
+        match self {
+            Protocol::HttpProtobuf => receiver.http_endpoint(),
+            Protocol::Grpc => receiver.grpc_endpoint(),
+        }
+    }
+
+    /// How the receiver records requests sent with it.
+    pub fn transport(self) -> receiver::Transport {
+        match self {
+            Protocol::HttpProtobuf => receiver::Transport::HttpProtobuf,
+            Protocol::Grpc => receiver::Transport::Grpc,
+        }
+    }
+}
+
 /// The service name the steps give themselves when `OTEL_SERVICE_NAME` is unset.
 pub const SERVICE_NAME: &str = "fib";
 
@@ -59,31 +85,18 @@ pub async fn drive(
     protocol: Protocol,
     env: &[(&str, &str)],
 ) -> Run {
-    let endpoint = match protocol {
-        Protocol::HttpProtobuf => receiver.http_endpoint(),
-        Protocol::Grpc => receiver.grpc_endpoint(),
-    };
-    let protocol_name = match protocol {
-        Protocol::HttpProtobuf => "http/protobuf",
-        Protocol::Grpc => "grpc",
-    };
+    let endpoint = protocol.endpoint(receiver);
     let mut all_env = vec![
         ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
-        ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol_name),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol.env_value()),
     ];
     all_env.extend_from_slice(env);
     let mut app = App::start(binary, &all_env).await;
     assert_eq!(app.get("/fib?index=5").await, (200, "5\n".into()));
     assert_eq!(app.get("/fib?index=abc").await.0, 400);
-    app.terminate();
-    let status = app.exit_status(Duration::from_secs(20)).await;
-    assert!(
-        status.success(),
-        "exit status {status:?}; output:\n{}",
-        app.output()
-    );
+    let output = app.stop(Duration::from_secs(20)).await;
     Run {
-        output: app.output(),
+        output,
         spans: receiver.spans(),
         requests: receiver.requests(),
     }
@@ -555,10 +568,7 @@ pub async fn every_span_arrives_after_sigterm(step: u32, binary: &str) {
 
 /// Nothing listening at the endpoint: the app serves, says so once, and stops promptly.
 pub async fn unreachable_collector_is_reported(_step: u32, binary: &str) {
-    let closed = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        format!("http://{}", listener.local_addr().unwrap())
-    };
+    let closed = crate::app::closed_url();
     let mut app = App::start(
         binary,
         &[
@@ -572,10 +582,7 @@ pub async fn unreachable_collector_is_reported(_step: u32, binary: &str) {
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
     let started = std::time::Instant::now();
-    app.terminate();
-    let status = app.exit_status(Duration::from_secs(15)).await;
-    let output = app.output();
-    assert!(status.success(), "{status:?}\n{output}");
+    let output = app.stop(Duration::from_secs(15)).await;
     assert!(
         started.elapsed() < Duration::from_secs(8),
         "shutdown took {:?}",
@@ -595,33 +602,20 @@ pub async fn unreachable_collector_is_reported(_step: u32, binary: &str) {
 /// Starts `binary` with its sub-requests going to a closed port, asks for `/fib?index=3`
 /// (answered 502), and stops it.
 pub async fn drive_failure(binary: &str, receiver: &Receiver, protocol: Protocol) -> Run {
-    let closed = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        format!("http://{}", listener.local_addr().unwrap())
-    };
-    let (endpoint, protocol_name) = match protocol {
-        Protocol::HttpProtobuf => (receiver.http_endpoint(), "http/protobuf"),
-        Protocol::Grpc => (receiver.grpc_endpoint(), "grpc"),
-    };
+    let (closed, endpoint) = (crate::app::closed_url(), protocol.endpoint(receiver));
     let mut app = App::start(
         binary,
         &[
             ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
-            ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol_name),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol.env_value()),
             ("FIB_UPSTREAM_URL", &closed),
         ],
     )
     .await;
     assert_eq!(app.get("/fib?index=3").await.0, 502);
-    app.terminate();
-    let status = app.exit_status(Duration::from_secs(20)).await;
-    assert!(
-        status.success(),
-        "exit status {status:?}; output:\n{}",
-        app.output()
-    );
+    let output = app.stop(Duration::from_secs(20)).await;
     Run {
-        output: app.output(),
+        output,
         spans: receiver.spans(),
         requests: receiver.requests(),
     }
@@ -634,14 +628,7 @@ pub async fn https_endpoint_works(binary: &str) {
         let receiver = Receiver::start()
             .await
             .expect("an OTLP receiver on loopback");
-        let (plain, protocol_name, transport) = match protocol {
-            Protocol::HttpProtobuf => (
-                receiver.http_endpoint(),
-                "http/protobuf",
-                receiver::Transport::HttpProtobuf,
-            ),
-            Protocol::Grpc => (receiver.grpc_endpoint(), "grpc", receiver::Transport::Grpc),
-        };
+        let plain = protocol.endpoint(&receiver);
         let front = crate::tls::TlsFront::start(plain.trim_start_matches("http://")).await;
         let endpoint = front.endpoint();
         let ca_file = front.ca_file.to_string_lossy().into_owned();
@@ -649,31 +636,27 @@ pub async fn https_endpoint_works(binary: &str) {
             binary,
             &[
                 ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
-                ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol_name),
+                ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol.env_value()),
                 ("SSL_CERT_FILE", &ca_file),
             ],
         )
         .await;
         assert_eq!(app.get("/fib?index=2").await, (200, "1\n".into()));
-        app.terminate();
-        let status = app.exit_status(Duration::from_secs(20)).await;
-        assert!(status.success(), "{status:?}\n{}", app.output());
+        let output = app.stop(Duration::from_secs(20)).await;
         let servers = receiver
             .spans()
             .iter()
             .filter(|span| span.kind == SpanKind::Server)
             .count();
         assert_eq!(
-            servers,
-            3,
-            "server spans over {endpoint} ({protocol_name}); app output:\n{}",
-            app.output()
+            servers, 3,
+            "server spans over {endpoint} ({protocol:?}); app output:\n{output}"
         );
         assert!(
             receiver
                 .requests()
                 .iter()
-                .all(|request| request.transport == transport)
+                .all(|request| request.transport == protocol.transport())
         );
     }
 }
