@@ -52,6 +52,23 @@ pub fn test(project: &Project, args: &[String]) -> anyhow::Result<ExitCode> {
     hand_over(command)
 }
 
+/// `./run.sh check …` and `./run.sh puzzle …`: the checker, a program of its own (it brings an
+/// OTLP receiver, which the app's first start should not wait for).
+pub fn checker(project: &Project, command: &str, args: &[String]) -> anyhow::Result<ExitCode> {
+    let mut cargo = cargo(project);
+    cargo.arg("run");
+    // Once the checker is built, cargo's own lines would only be noise before its report.
+    if project.root.join("target/debug/checker").exists() {
+        cargo.arg("--quiet");
+    } else {
+        eprintln!("Building the checker, once (a minute or two)…");
+    }
+    cargo
+        .args(["--package", "checker", "--", command])
+        .args(args);
+    hand_over(cargo)
+}
+
 pub fn cargo(project: &Project) -> Command {
     let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     command.current_dir(&project.root);

@@ -47,11 +47,42 @@ enum Command {
     },
     /// Check this machine: Rust, the app's port, .env, Docker; with the fix for each problem.
     Doctor,
+    /// Check your step NN: `check 02` (`--watch` to check again on every save); with no step,
+    /// your progress through every step.
+    #[command(disable_help_flag = true)]
+    Check {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Show what the solution of step NN has that your copy does not: `diff 02`.
+    Diff {
+        /// The step, e.g. 02.
+        step: String,
+    },
+    /// Answer a puzzle from your own data: `puzzle 1 7`; with no number, the three questions.
+    #[command(disable_help_flag = true)]
+    Puzzle {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Measure: /fib latency (release build), cold build and rebuild times. Takes a few minutes.
     Bench,
     /// `NN [--solution]`: a step's number (see "Steps" below).
     #[command(external_subcommand)]
     Step(Vec<String>),
+}
+
+/// `./run.sh diff NN`: printed here, coloured when it goes to a terminal.
+fn diff(project: &project::Project, step: &str) -> anyhow::Result<ExitCode> {
+    use std::io::IsTerminal;
+    let step = kit::steps::find(&project.root, step)?;
+    let style = if std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
+        kit::diff::Style::Color
+    } else {
+        kit::diff::Style::Plain
+    };
+    print!("{}", kit::diff::render(&project.root, &step, style)?);
+    Ok(ExitCode::SUCCESS)
 }
 
 fn main() -> ExitCode {
@@ -70,6 +101,9 @@ fn main() -> ExitCode {
             Command::Run => cargo::run_app(&project),
             Command::Test { args } => cargo::test(&project, &args),
             Command::Doctor => doctor::run(&project),
+            Command::Check { args } => cargo::checker(&project, "check", &args),
+            Command::Puzzle { args } => cargo::checker(&project, "puzzle", &args),
+            Command::Diff { step } => diff(&project, &step),
             Command::Bench => bench::run(&project),
             Command::Step(args) => cargo::run_step(&project, &args),
         }

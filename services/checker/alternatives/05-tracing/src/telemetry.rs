@@ -1,0 +1,138 @@
+//! Telemetry for step 05 with `tracing`: the tracer provider and propagator of
+//! `solutions/05-hosted` (OTLP, in batches, `service.name` = `fib`, W3C Trace Context, a hosted
+//! backend's API key on every export), and a `tracing` subscriber whose OpenTelemetry layer turns
+//! this app's `tracing` spans into OpenTelemetry spans of that provider.
+//!
+//! Only the exporter differs from step 04: which backend, and its key, are configuration.
+
+use std::collections::HashMap;
+
+use axum::http::HeaderMap;
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry::{Key, global};
+use opentelemetry_otlp::tonic_types::metadata::MetadataMap;
+use opentelemetry_otlp::tonic_types::transport::ClientTlsConfig;
+use opentelemetry_otlp::{
+    Protocol, SpanExporter, WithExportConfig, WithHttpConfig, WithTonicConfig,
+};
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};
+use otelkit::{Reported, TracesExporter};
+use tracing::Level;
+use tracing_subscriber::Layer;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
+/// The name on this app's spans (`service.name`), unless `OTEL_SERVICE_NAME` gives another.
+const SERVICE_NAME: &str = "fib";
+
+/// This crate's `tracing` target (its module path): the only spans and events we export.
+const OUR_TARGET: &str = env!("CARGO_CRATE_NAME");
+
+/// Builds the tracer provider and installs the `tracing` subscriber that feeds it. Keep the
+/// provider, and pass it to [`shutdown`] at the end.
+pub fn init_traces() -> anyhow::Result<SdkTracerProvider> {
+    let provider = SdkTracerProvider::builder().with_resource(resource());
+    let provider = match otelkit::traces_exporter()? {
+        TracesExporter::Otlp => {
+            let processor = BatchSpanProcessor::builder(otlp_exporter()?)
+                .with_batch_config(otelkit::batch_config())
+                .build();
+            provider.with_span_processor(processor)
+        }
+        TracesExporter::Console => {
+            provider.with_simple_exporter(opentelemetry_stdout::SpanExporter::default())
+        }
+        TracesExporter::None => provider,
+    }
+    .build();
+
+    // The bridge. It holds a tracer of its own, so no global tracer provider is needed; that
+    // tracer also keeps the provider alive, which is why `main` must shut it down explicitly.
+    let otel = tracing_opentelemetry::layer()
+        .with_tracer(provider.tracer("fib"))
+        // The bridge's own extra attributes (code location, thread, target, busy/idle times):
+        // off, so that the spans carry what the solutions' spans carry.
+        .with_location(false)
+        .with_threads(false)
+        .with_target(false)
+        .with_tracked_inactivity(false)
+        // An error event (`error = %err` and no message, as `#[instrument(err)]` emits) becomes
+        // an `exception` event and sets the span's status to Error. Both are the defaults;
+        // server.rs relies on them.
+        .with_error_events_to_exceptions(true)
+        .with_error_events_to_status(true)
+        // Only this app's spans and events. Without a filter, hyper's, reqwest's, h2's and
+        // tonic's debug events would become span events.
+        .with_filter(Targets::new().with_target(OUR_TARGET, Level::DEBUG));
+
+    // The console, filtered on its own. One global filter for both (`warn`, say) would also hide
+    // the INFO spans from the OpenTelemetry layer, and the traces would fall apart.
+    let console = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_filter(Targets::new().with_target(OUR_TARGET, Level::INFO));
+
+    tracing_subscriber::registry()
+        .with(otel)
+        .with(console)
+        .try_init()?;
+
+    // `traceparent` in and out (server.rs). There is no propagator by default, and the bridge
+    // does not install one.
+    global::set_text_map_propagator(TraceContextPropagator::new());
+    Ok(provider)
+}
+
+/// `service.name` from `OTEL_SERVICE_NAME` or `OTEL_RESOURCE_ATTRIBUTES`, else `fib`.
+fn resource() -> Resource {
+    let resource = Resource::builder().build();
+    match resource.get(&Key::from_static_str("service.name")) {
+        Some(name) if !name.as_str().starts_with("unknown_service") => resource,
+        _ => Resource::builder().with_service_name(SERVICE_NAME).build(),
+    }
+}
+
+/// HTTP/protobuf by default, gRPC with `OTEL_EXPORTER_OTLP_PROTOCOL=grpc`; errors said once.
+/// Both read `OTEL_EXPORTER_OTLP_HEADERS` by themselves, and add the API key's header.
+fn otlp_exporter() -> anyhow::Result<Reported<SpanExporter>> {
+    let protocol = otelkit::otlp_protocol()?;
+    let headers = api_key_headers();
+    let exporter = match protocol {
+        // gRPC carries headers as metadata.
+        Protocol::Grpc => SpanExporter::builder()
+            .with_tonic()
+            .with_tls_config(ClientTlsConfig::new().with_native_roots())
+            .with_metadata(MetadataMap::from_headers(HeaderMap::try_from(&headers)?))
+            .build()?,
+        http => SpanExporter::builder()
+            .with_http()
+            .with_protocol(http)
+            .with_headers(headers)
+            .build()?,
+    };
+    Ok(Reported::new(exporter, otelkit::otlp_destination(protocol)))
+}
+
+/// `x-honeycomb-team: <key>` when `HONEYCOMB_API_KEY` is set. The key is a secret: it goes into
+/// this header and nowhere else, never printed.
+fn api_key_headers() -> HashMap<String, String> {
+    let mut headers = HashMap::new();
+    if let Ok(key) = std::env::var("HONEYCOMB_API_KEY")
+        && !key.trim().is_empty()
+    {
+        headers.insert("x-honeycomb-team".to_string(), key.trim().to_string());
+    }
+    headers
+}
+
+/// Sends what is left, then stops the exporter. Call it after the server has stopped.
+pub async fn shutdown(provider: SdkTracerProvider) {
+    // It blocks until the exporter is done: on a blocking thread, not an async worker.
+    match tokio::task::spawn_blocking(move || provider.shutdown()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(err)) => eprintln!("telemetry: shutting down the tracer provider: {err}"),
+        Err(err) => eprintln!("telemetry: shutting down the tracer provider: {err}"),
+    }
+}

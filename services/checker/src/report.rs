@@ -1,0 +1,185 @@
+//! How a check reads in the terminal: each expectation passed (✓), failed (✗) with what was found
+//! and a hint, or not checked (–); then what to do next.
+
+use std::fmt::Write;
+
+use crate::check::Report;
+use crate::expect::{Outcome, Verdict};
+
+/// Colours when printing to a terminal; none in a pipe, a file or with `NO_COLOR`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    Plain,
+    Color,
+}
+
+impl Style {
+    fn paint(self, code: &str, text: &str) -> String {
+        match self {
+            Style::Plain => text.to_string(),
+            Style::Color => format!("\x1b[{code}m{text}\x1b[0m"),
+        }
+    }
+}
+
+const WIDTH: usize = 96;
+
+/// The whole report of one check.
+pub fn render(report: &Report, style: Style) -> String {
+    let subject = &report.subject;
+    let step = format!("{:02}", subject.step);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}",
+        style.paint(
+            "1",
+            &format!(
+                "Step {step}: checking {} ({})",
+                subject.crate_dir.display(),
+                subject.package
+            )
+        )
+    );
+    let readme = subject.crate_dir.join("README.md");
+    let outcomes = match &report.outcome {
+        Err(failure) => {
+            let _ = writeln!(out, "{} it does not build:\n", style.paint("31", "✗"));
+            for error in &failure.errors {
+                out.push_str(error);
+            }
+            if failure.errors.is_empty() {
+                out.push_str(&failure.cargo_output);
+            }
+            let _ = writeln!(out, "\n{}", wrap("hint: ", &failure.hint));
+            let _ = writeln!(out, "\nRead: {}", readme.display());
+            return out;
+        }
+        Ok(outcomes) => outcomes,
+    };
+    let _ = writeln!(
+        out,
+        "  built in {:.1} s, ran in {:.1} s: /fib?index=5 and /fib?index=abc{}",
+        report.build_took.as_secs_f64(),
+        report.run_took.as_secs_f64(),
+        if subject.step >= 2 {
+            ", over OTLP/HTTP and OTLP/gRPC, to the checker's receiver"
+        } else {
+            ", spans read from what it printed"
+        }
+    );
+    out.push_str(&render_outcomes(outcomes, style));
+    let (passed, total) = report.score();
+    out.push('\n');
+    if report.passed() {
+        let _ = writeln!(
+            out,
+            "{} all {total} expectations met.",
+            style.paint("32", &format!("Step {step} done:"))
+        );
+        return out;
+    }
+    if let Some(first) = report.markers.first() {
+        let _ = writeln!(
+            out,
+            "{} {} TODO({step}) place{} left in {}, the first at {}:{}:\n    {}",
+            style.paint("33", "Not done yet:"),
+            report.markers.len(),
+            if report.markers.len() == 1 { "" } else { "s" },
+            subject.crate_dir.display(),
+            first.file.display(),
+            first.line,
+            first.text
+        );
+    }
+    let _ = writeln!(
+        out,
+        "{passed} of {total} expectations met. Read {}; compare with the solution: ./run.sh diff {step}",
+        readme.display()
+    );
+    out
+}
+
+/// One line per expectation: ✓, ✗ with what was found and the hint, or – when not checked.
+pub fn render_outcomes(outcomes: &[Outcome], style: Style) -> String {
+    let mut out = String::new();
+    for outcome in outcomes {
+        let tag = match outcome.step {
+            0 => "app".to_string(),
+            n => format!("{n:02}"),
+        };
+        match &outcome.verdict {
+            Verdict::Passed => {
+                let _ = writeln!(
+                    out,
+                    "  {tag:>3} {} {}",
+                    style.paint("32", "✓"),
+                    outcome.what
+                );
+            }
+            Verdict::NotChecked => {
+                let _ = writeln!(
+                    out,
+                    "  {tag:>3} {} {}",
+                    style.paint("2", "–"),
+                    style.paint(
+                        "2",
+                        &format!("{} (not checked: needs the one above)", outcome.what)
+                    )
+                );
+            }
+            Verdict::Failed { found, mistake } => {
+                let _ = writeln!(
+                    out,
+                    "  {tag:>3} {} {}",
+                    style.paint("31", "✗"),
+                    outcome.what
+                );
+                let _ = writeln!(out, "{}", wrap("        found: ", found));
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    style.paint("33", &wrap("        hint:  ", &mistake.hint()))
+                );
+            }
+        }
+    }
+    out
+}
+
+/// `label` then `text`, wrapped to [`WIDTH`] columns, continuation lines indented under the text.
+pub fn wrap(label: &str, text: &str) -> String {
+    let indent = " ".repeat(label.chars().count());
+    let mut out = label.to_string();
+    let mut column = label.chars().count();
+    for word in text.split_whitespace() {
+        let len = word.chars().count();
+        if column > indent.len() && column + 1 + len > WIDTH {
+            out.push('\n');
+            out.push_str(&indent);
+            column = indent.len();
+        } else if column > indent.len() {
+            out.push(' ');
+            column += 1;
+        }
+        out.push_str(word);
+        column += len;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_hints_wrap_under_their_label() {
+        let text = "word ".repeat(40);
+        let wrapped = wrap("  hint: ", &text);
+        assert!(wrapped.lines().count() > 1);
+        for line in wrapped.lines() {
+            assert!(line.chars().count() <= WIDTH, "{line}");
+        }
+        assert!(wrapped.lines().nth(1).unwrap().starts_with("        word"));
+    }
+}

@@ -1,0 +1,246 @@
+//! Running a step's app the way the checker needs, and keeping everything it did as evidence.
+//!
+//! One run, in order:
+//! 1. start an OTLP receiver (steps 02 on) and a proxy for the app's sub-requests;
+//! 2. start the app, exporting to the receiver by `OTEL_EXPORTER_OTLP_ENDPOINT` and
+//!    `OTEL_EXPORTER_OTLP_PROTOCOL`, as a learner configures it;
+//! 3. ask for `/fib?index=5`, and wait for its spans: a batch processor sends them within its
+//!    delay ([`BATCH_DELAY_MS`]), so they arrive while the app runs;
+//! 4. ask for `/fib?index=abc`, and at once send SIGTERM: that request's spans are still in the
+//!    batch, so they arrive only if the app flushes when it stops.
+//!
+//! What arrived before step 4 and after it is how "no shutdown" is told from "no provider".
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use receiver::{ReceivedRequest, ReceivedSpan, Receiver, RejectedRequest, SpanKind};
+
+use crate::app::{self, App};
+use crate::upstream::{SubRequest, Upstream};
+
+/// The batch delay the checker asks for (`OTEL_BSP_SCHEDULE_DELAY`), in milliseconds: short, so
+/// that the check is quick, and long enough that the last request's spans are still waiting when
+/// SIGTERM comes.
+pub const BATCH_DELAY_MS: u64 = 400;
+
+/// How long to wait for the spans of `/fib?index=5` before going on without them.
+const EXPORT_WAIT: Duration = Duration::from_millis(2 * BATCH_DELAY_MS + 1200);
+
+/// How long an app may take to stop after SIGTERM.
+pub const STOP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The OTLP transports the checker receives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    HttpProtobuf,
+    Grpc,
+}
+
+impl Protocol {
+    /// The value of `OTEL_EXPORTER_OTLP_PROTOCOL` that selects it.
+    pub fn env_value(self) -> &'static str {
+        match self {
+            Protocol::HttpProtobuf => "http/protobuf",
+            Protocol::Grpc => "grpc",
+        }
+    }
+
+    /// The receiver's endpoint for it, the value of `OTEL_EXPORTER_OTLP_ENDPOINT`.
+    pub fn endpoint(self, receiver: &Receiver) -> String {
+        match self {
+            Protocol::HttpProtobuf => receiver.http_endpoint(),
+            Protocol::Grpc => receiver.grpc_endpoint(),
+        }
+    }
+
+    /// How the receiver records requests sent with it.
+    pub fn transport(self) -> receiver::Transport {
+        match self {
+            Protocol::HttpProtobuf => receiver::Transport::HttpProtobuf,
+            Protocol::Grpc => receiver::Transport::Grpc,
+        }
+    }
+
+    /// The port a Collector listens on for it.
+    pub fn collector_port(self) -> u16 {
+        match self {
+            Protocol::HttpProtobuf => 4318,
+            Protocol::Grpc => 4317,
+        }
+    }
+}
+
+/// Where the spans are read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sink {
+    /// Step 01: the app prints them (the stdout exporter).
+    Stdout,
+    /// Steps 02 on: the app sends them to the checker's receiver.
+    Otlp(Protocol),
+}
+
+/// What the run asks of the app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scenario {
+    /// `/fib?index=5`, then `/fib?index=abc` and SIGTERM.
+    Normal,
+    /// Sub-requests go to a closed port: `/fib?index=3` is answered 502 (step 04's errors).
+    UpstreamDown,
+}
+
+/// An answer the app gave: the path asked, and the status and body, or the failure.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub path: String,
+    pub result: Result<(u16, String), String>,
+}
+
+/// Everything one run saw.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub sink: Sink,
+    pub scenario: Scenario,
+    /// The endpoint the app was given, for messages.
+    pub endpoint: Option<String>,
+    pub answers: Vec<Answer>,
+    /// How it stopped after SIGTERM, and how long that took.
+    pub exit: Option<std::process::ExitStatus>,
+    pub stop_took: Duration,
+    /// Everything it printed, stdout and stderr.
+    pub output: String,
+    /// The spans that arrived before the last request was made (see the module's doc).
+    pub early: Vec<ReceivedSpan>,
+    /// Every span that arrived.
+    pub spans: Vec<ReceivedSpan>,
+    /// Every export request accepted, with its headers.
+    pub requests: Vec<ReceivedRequest>,
+    /// Every export request refused (wrong port, wrong path…).
+    pub rejected: Vec<RejectedRequest>,
+    /// The app's sub-requests, with their `traceparent`.
+    pub sub_requests: Vec<SubRequest>,
+}
+
+impl Run {
+    pub fn server_spans(&self) -> Vec<&ReceivedSpan> {
+        of_kind(&self.spans, SpanKind::Server)
+    }
+
+    pub fn answer(&self, path: &str) -> Option<&Answer> {
+        self.answers.iter().find(|answer| answer.path == path)
+    }
+
+    /// `true` when the app exited with status 0 after SIGTERM.
+    pub fn stopped_cleanly(&self) -> bool {
+        self.exit.is_some_and(|status| status.success())
+    }
+}
+
+pub fn of_kind(spans: &[ReceivedSpan], kind: SpanKind) -> Vec<&ReceivedSpan> {
+    spans.iter().filter(|span| span.kind == kind).collect()
+}
+
+/// Runs `binary` once as described, with `extra_env` on top of what the checker sets.
+pub async fn run(
+    binary: &Path,
+    sink: Sink,
+    scenario: Scenario,
+    extra_env: &[(&str, &str)],
+) -> anyhow::Result<Run> {
+    let receiver = Receiver::start().await?;
+    let upstream = Upstream::start().await?;
+    let closed = closed_url();
+    let delay = BATCH_DELAY_MS.to_string();
+
+    let mut env: Vec<(&str, &str)> = vec![("OTEL_BSP_SCHEDULE_DELAY", &delay)];
+    let endpoint = match sink {
+        Sink::Stdout => None,
+        Sink::Otlp(protocol) => Some(protocol.endpoint(&receiver)),
+    };
+    if let (Sink::Otlp(protocol), Some(endpoint)) = (sink, &endpoint) {
+        env.push(("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint));
+        env.push(("OTEL_EXPORTER_OTLP_PROTOCOL", protocol.env_value()));
+    }
+    env.push((
+        "FIB_UPSTREAM_URL",
+        match scenario {
+            Scenario::Normal => &upstream.url,
+            Scenario::UpstreamDown => &closed,
+        },
+    ));
+    env.extend_from_slice(extra_env);
+
+    let mut app = App::start(binary, &env).await?;
+    upstream.forward_to(&app.url);
+
+    let mut answers = Vec::new();
+    let early = match scenario {
+        Scenario::Normal => {
+            answers.push(ask(&app, "/fib?index=5").await);
+            let early = wait_for_first_spans(&receiver, &app, sink).await;
+            answers.push(ask(&app, "/fib?index=abc").await);
+            early
+        }
+        Scenario::UpstreamDown => {
+            answers.push(ask(&app, "/fib?index=3").await);
+            Vec::new()
+        }
+    };
+
+    app.terminate();
+    let stopping = Instant::now();
+    let exit = app.wait(STOP_TIMEOUT).await;
+    let stop_took = stopping.elapsed();
+    let output = app.output();
+    let spans = match sink {
+        Sink::Stdout => crate::stdout::spans(&output),
+        Sink::Otlp(_) => receiver.spans(),
+    };
+    Ok(Run {
+        sink,
+        scenario,
+        endpoint,
+        answers,
+        exit,
+        stop_took,
+        output,
+        early,
+        spans,
+        requests: receiver.requests(),
+        rejected: receiver.rejected(),
+        sub_requests: upstream.seen(),
+    })
+}
+
+async fn ask(app: &App, path: &str) -> Answer {
+    Answer {
+        path: path.to_string(),
+        result: app::get(&format!("{}{path}", app.url)).await,
+    }
+}
+
+/// Waits until the 15 server spans of `/fib?index=5` are there, or [`EXPORT_WAIT`] has passed;
+/// returns what arrived.
+async fn wait_for_first_spans(receiver: &Receiver, app: &App, sink: Sink) -> Vec<ReceivedSpan> {
+    let expected = sequence::requests_for(5) as usize;
+    let deadline = Instant::now() + EXPORT_WAIT;
+    loop {
+        let spans = match sink {
+            Sink::Stdout => crate::stdout::spans(&app.output()),
+            Sink::Otlp(_) => receiver.spans(),
+        };
+        if of_kind(&spans, SpanKind::Server).len() >= expected || Instant::now() >= deadline {
+            return spans;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A loopback URL where nothing listens: a port bound, read, and released at once.
+pub fn closed_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    format!(
+        "http://{}",
+        listener.local_addr().expect("the bound address")
+    )
+}

@@ -1,0 +1,105 @@
+//! A recording proxy between the app and itself: the app's sub-requests go through it
+//! (`FIB_UPSTREAM_URL`), so the checker sees the headers they carry. That is how it tells
+//! "nothing is injected" from "injected, but the server does not extract it".
+
+use std::sync::{Arc, Mutex, OnceLock};
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+
+/// One sub-request the app made, as it crossed the proxy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SubRequest {
+    /// Path and query, e.g. `/fib?index=4`.
+    pub path: String,
+    /// The W3C `traceparent` header, if the app sent one.
+    pub traceparent: Option<String>,
+}
+
+impl SubRequest {
+    /// The parent span id inside `traceparent` (`00-<trace id>-<span id>-<flags>`).
+    pub fn parent_span_id(&self) -> Option<&str> {
+        self.traceparent.as_deref()?.split('-').nth(2)
+    }
+}
+
+#[derive(Clone, Default)]
+struct Shared {
+    target: Arc<OnceLock<String>>,
+    seen: Arc<Mutex<Vec<SubRequest>>>,
+}
+
+pub struct Upstream {
+    /// The proxy's base URL, for `FIB_UPSTREAM_URL`.
+    pub url: String,
+    shared: Shared,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Upstream {
+    /// Listens on a free loopback port; forwards nothing until [`Upstream::forward_to`].
+    pub async fn start() -> std::io::Result<Upstream> {
+        let shared = Shared::default();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let app = Router::new().fallback(forward).with_state(shared.clone());
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(Upstream {
+            url,
+            shared,
+            server,
+        })
+    }
+
+    /// Where requests go from now on: the app, once it has printed its URL.
+    pub fn forward_to(&self, target: &str) {
+        let _ = self.shared.target.set(target.to_string());
+    }
+
+    /// Every sub-request seen so far, in order of arrival.
+    pub fn seen(&self) -> Vec<SubRequest> {
+        self.shared.seen.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Upstream {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+async fn forward(State(shared): State<Shared>, request: Request) -> (StatusCode, String) {
+    let path = request
+        .uri()
+        .path_and_query()
+        .map_or("/", |pq| pq.as_str())
+        .to_string();
+    let traceparent = request
+        .headers()
+        .get("traceparent")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    shared.seen.lock().unwrap().push(SubRequest {
+        path: path.clone(),
+        traceparent: traceparent.clone(),
+    });
+    let Some(target) = shared.target.get() else {
+        return (StatusCode::SERVICE_UNAVAILABLE, "not ready yet".into());
+    };
+    // Forwarded as it came, `traceparent` included, so that the app's own server sees it.
+    let mut outgoing = crate::app::client().get(format!("{target}{path}"));
+    if let Some(traceparent) = traceparent {
+        outgoing = outgoing.header("traceparent", traceparent);
+    }
+    match outgoing.send().await {
+        Ok(response) => {
+            let status =
+                StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+            (status, response.text().await.unwrap_or_default())
+        }
+        Err(err) => (StatusCode::BAD_GATEWAY, format!("checker's proxy: {err}")),
+    }
+}
