@@ -203,3 +203,41 @@ fn a_puzzle_answered_on_the_command_line_is_judged_and_remembered() {
         text(&output)
     );
 }
+
+#[test]
+fn watch_mode_checks_again_when_a_file_is_saved() {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_checker"))
+        .current_dir(kit_root())
+        .env("NO_COLOR", "1")
+        .args(["check", "01", "--solution", "--watch"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let wait_for = |needle: &str| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        while let Ok(line) = rx.recv_timeout(deadline - std::time::Instant::now()) {
+            if line.contains(needle) {
+                return true;
+            }
+        }
+        false
+    };
+    assert!(wait_for("Watching solutions/01-stdout"), "the first check");
+    // A save, as an editor makes it: the same text written again.
+    let file = kit_root().join("solutions/01-stdout/src/main.rs");
+    let text = std::fs::read(&file).unwrap();
+    std::fs::write(&file, text).unwrap();
+    let again = wait_for("Step 01 done") && wait_for("Watching solutions/01-stdout");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(again, "a save should start a second check");
+}

@@ -149,3 +149,23 @@ fn without_cargo_it_says_how_to_install_rust() {
         "{text}"
     );
 }
+
+#[test]
+fn diff_check_and_puzzle_are_run_sh_commands() {
+    let root = repo_root();
+    let output = run_sh(&root, &["diff", "02"]);
+    assert!(output.status.success(), "{}", printed(&output));
+    assert!(printed(&output).starts_with("Step 02 · otlp: your copy (exercises/02-otlp)"));
+
+    // `check` and `puzzle` hand over to the checker, arguments and exit status included.
+    let output = run_sh(&root, &["check", "01", "--solution"]);
+    assert!(output.status.success(), "{}", printed(&output));
+    assert!(
+        printed(&output).contains("Step 01 done"),
+        "{}",
+        printed(&output)
+    );
+    let output = run_sh(&root, &["puzzle", "9", "x"]);
+    assert_eq!(output.status.code(), Some(2), "{}", printed(&output));
+    assert!(printed(&output).contains("three puzzles"));
+}
