@@ -241,3 +241,23 @@ fn watch_mode_checks_again_when_a_file_is_saved() {
     let _ = child.wait();
     assert!(again, "a save should start a second check");
 }
+
+#[test]
+fn with_no_step_the_table_shows_every_step_and_what_is_next() {
+    let output = checker(&["check"]);
+    let text = text(&output);
+    assert!(output.status.success(), "{text}");
+    for row in [
+        "01  stdout",
+        "02  otlp",
+        "03  propagation",
+        "04  attributes",
+        "05  hosted",
+    ] {
+        assert!(text.contains(row), "{row}:\n{text}");
+    }
+    // The exercises as they are in the repository: none done, each with its TODOs left.
+    assert!(text.contains("TODO(03) left"), "{text}");
+    assert!(!text.contains("✓ done"), "{text}");
+    assert!(text.contains("Next: ./run.sh check 01"), "{text}");
+}

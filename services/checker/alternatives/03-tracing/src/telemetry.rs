@@ -1,7 +1,7 @@
-//! Telemetry for step 03 with `tracing`: the tracer provider and propagator of
-//! `solutions/03-propagation` (OTLP, in batches, `service.name` = `fib`, W3C Trace Context), and a
-//! `tracing` subscriber whose OpenTelemetry layer turns this app's `tracing` spans into
-//! OpenTelemetry spans of that provider.
+//! Telemetry for steps 03 and 04 with `tracing` (step 04 uses this file as it is): the tracer
+//! provider and propagator of `solutions/03-propagation` (OTLP, in batches, `service.name` =
+//! `fib`, W3C Trace Context), and a `tracing` subscriber whose OpenTelemetry layer turns this
+//! app's `tracing` spans into OpenTelemetry spans of that provider.
 
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry::{Key, global};
@@ -51,6 +51,11 @@ pub fn init_traces() -> anyhow::Result<SdkTracerProvider> {
         .with_threads(false)
         .with_target(false)
         .with_tracked_inactivity(false)
+        // An error event (`error = %err` and no message, as `#[instrument(err)]` emits) becomes
+        // an `exception` event and sets the span's status to Error. Both are the defaults;
+        // step 04's server.rs relies on them.
+        .with_error_events_to_exceptions(true)
+        .with_error_events_to_status(true)
         // Only this app's spans and events. Without a filter, hyper's, reqwest's, h2's and
         // tonic's debug events would become span events.
         .with_filter(Targets::new().with_target(OUR_TARGET, Level::DEBUG));
