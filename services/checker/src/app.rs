@@ -145,12 +145,13 @@ fn collect(
     });
 }
 
-/// One client for the checker's own requests, with a bound on every wait.
+/// One client for the requests made to an app (the checker's, the tests', the proxy's), with a
+/// bound on every wait: a patient one, for a debug build on a busy machine.
 pub fn client() -> &'static reqwest::Client {
     static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
     CLIENT.get_or_init(|| {
         reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
+            .timeout(Duration::from_secs(120))
             .build()
             .expect("a reqwest client with default settings")
     })
@@ -166,4 +167,13 @@ pub async fn get(url: &str) -> Result<(u16, String), String> {
     let status = response.status().as_u16();
     let body = response.text().await.map_err(|err| err.to_string())?;
     Ok((status, body))
+}
+
+/// A loopback URL where nothing listens: a port bound, read, and released at once.
+pub fn closed_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    format!(
+        "http://{}",
+        listener.local_addr().expect("the bound address")
+    )
 }

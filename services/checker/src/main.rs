@@ -68,10 +68,10 @@ fn main() -> ExitCode {
     let result = root().and_then(|root| match cli.command {
         Command::Check {
             step: None,
-            watch: _,
-            solution: _,
-            package: _,
-        } => table(&root, style),
+            watch: true,
+            ..
+        } => bail!("--watch needs a step to watch: ./run.sh check 02 --watch"),
+        Command::Check { step: None, .. } => table(&root, style),
         Command::Check {
             step: Some(step),
             watch,

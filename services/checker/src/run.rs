@@ -149,7 +149,7 @@ pub async fn run(
 ) -> anyhow::Result<Run> {
     let receiver = Receiver::start().await?;
     let upstream = Upstream::start().await?;
-    let closed = closed_url();
+    let closed = app::closed_url();
     let delay = BATCH_DELAY_MS.to_string();
 
     let mut env: Vec<(&str, &str)> = vec![("OTEL_BSP_SCHEDULE_DELAY", &delay)];
@@ -212,10 +212,17 @@ pub async fn run(
     })
 }
 
+/// How long the checker waits for an answer: `/fib?index=5` takes milliseconds.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
+
 async fn ask(app: &App, path: &str) -> Answer {
+    let url = format!("{}{path}", app.url);
+    let result = tokio::time::timeout(ANSWER_TIMEOUT, app::get(&url))
+        .await
+        .unwrap_or_else(|_| Err(format!("GET {url}: no answer within {ANSWER_TIMEOUT:?}")));
     Answer {
         path: path.to_string(),
-        result: app::get(&format!("{}{path}", app.url)).await,
+        result,
     }
 }
 
@@ -234,13 +241,4 @@ async fn wait_for_first_spans(receiver: &Receiver, app: &App, sink: Sink) -> Vec
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-}
-
-/// A loopback URL where nothing listens: a port bound, read, and released at once.
-pub fn closed_url() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
-    format!(
-        "http://{}",
-        listener.local_addr().expect("the bound address")
-    )
 }

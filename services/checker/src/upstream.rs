@@ -1,6 +1,7 @@
 //! A recording proxy between the app and itself: the app's sub-requests go through it
 //! (`FIB_UPSTREAM_URL`), so the checker sees the headers they carry. That is how it tells
-//! "nothing is injected" from "injected, but the server does not extract it".
+//! "nothing is injected" from "injected, but the server does not extract it". The functional
+//! tests count the requests with it too: proof that the recursion is HTTP.
 
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -62,6 +63,17 @@ impl Upstream {
     /// Every sub-request seen so far, in order of arrival.
     pub fn seen(&self) -> Vec<SubRequest> {
         self.shared.seen.lock().unwrap().clone()
+    }
+
+    /// How many requests had exactly this path and query, e.g. `/fib?index=1`.
+    pub fn count(&self, path: &str) -> usize {
+        self.shared
+            .seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|seen| seen.path == path)
+            .count()
     }
 }
 

@@ -78,6 +78,9 @@ fn steps_that_cannot_be_checked_are_refused_with_a_reason() {
         "{}",
         text(&output)
     );
+    let output = checker(&["check", "--watch"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output).contains("needs a step"), "{}", text(&output));
     let output = checker(&["check", "99"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output).contains("01"), "{}", text(&output));

@@ -58,7 +58,10 @@ pub fn checker(project: &Project, command: &str, args: &[String]) -> anyhow::Res
     let mut cargo = cargo(project);
     cargo.arg("run");
     // Once the checker is built, cargo's own lines would only be noise before its report.
-    if project.root.join("target/debug/checker").exists() {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| project.root.join("target"));
+    if target.join("debug/checker").exists() {
         cargo.arg("--quiet");
     } else {
         eprintln!("Building the checker, once (a minute or two)…");

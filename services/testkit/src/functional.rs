@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 use sequence::config::DEFAULT_MAX_INDEX;
 use sequence::fib_iterative;
 
-use crate::app::{client, get};
+use crate::app::get;
 use crate::{App, CountingProxy};
+use checker::app::client;
 
 /// The tests that load both cores take turns: run side by side on a 2-core machine, they would
 /// slow each other down past the app's timeouts, and test the machine instead of the app.
@@ -24,7 +25,7 @@ const PATIENT: (&str, &str) = ("FIB_UPSTREAM_TIMEOUT_MS", "120000");
 
 /// Starts the app with its sub-requests going through a counting proxy, and returns both.
 async fn app_behind_proxy(binary: &str, env: &[(&str, &str)]) -> (App, CountingProxy) {
-    let proxy = CountingProxy::start().await;
+    let proxy = CountingProxy::start().await.expect("a proxy on loopback");
     let mut env = env.to_vec();
     env.push(("FIB_UPSTREAM_URL", &proxy.url));
     let app = App::start(binary, &env).await;

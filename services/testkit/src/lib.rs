@@ -10,7 +10,8 @@
 //! ```
 //!
 //! - [`app`]: start a step's binary and talk to it;
-//! - [`proxy`]: a counting proxy between the app and itself, proof that the recursion is HTTP;
+//! - [`CountingProxy`]: the checker's proxy between the app and itself, which counts the
+//!   requests: proof that the recursion is HTTP;
 //! - [`functional`]: the tests themselves, and the [`functional_tests!`] macro that names them;
 //! - [`browser`]: the page in headless Chromium;
 //! - [`telemetry`]: what each step's telemetry must look like, asserted on what a real OTLP
@@ -19,12 +20,11 @@
 pub mod app;
 pub mod browser;
 pub mod functional;
-pub mod proxy;
 pub mod telemetry;
 pub mod tls;
 
 pub use app::App;
-pub use proxy::CountingProxy;
+pub use checker::upstream::Upstream as CountingProxy;
 
 /// `true` when running in CI (`CI=true`): tests that need an outside tool fail instead of skipping.
 pub fn in_ci() -> bool {
