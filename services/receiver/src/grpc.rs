@@ -19,11 +19,10 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 use tonic::codec::CompressionEncoding;
 
 use crate::http::refuse_at;
-use crate::model::spans_from_request;
-use crate::store::{Endpoint, Store, Transport};
+use crate::store::{Endpoint, Sink, Transport};
 
 struct Traces {
-    store: Arc<Store>,
+    sink: Arc<dyn Sink>,
 }
 
 #[tonic::async_trait]
@@ -33,9 +32,9 @@ impl TraceService for Traces {
         request: tonic::Request<ExportTraceServiceRequest>,
     ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
         let (metadata, _, request) = request.into_parts();
-        let spans = spans_from_request(request).map_err(tonic::Status::invalid_argument)?;
-        self.store
-            .record(Transport::Grpc, &metadata.into_headers(), spans);
+        self.sink
+            .export(Transport::Grpc, &metadata.into_headers(), request)
+            .map_err(tonic::Status::invalid_argument)?;
         // No `partial_success`: everything was accepted.
         Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
     }
@@ -46,23 +45,21 @@ impl TraceService for Traces {
 /// tonic's service would answer any path, with HTTP 200 and a gRPC error in the headers; an
 /// OTLP/HTTP exporter sent here by mistake would read that 200 as success and lose its spans
 /// without a word. A real 404 makes it fail, and the refusal is recorded for a checker's hint.
-pub(crate) fn router(store: Arc<Store>, max_message_bytes: usize) -> Router {
-    let service = TraceServiceServer::new(Traces {
-        store: store.clone(),
-    })
-    // The Collector's exporters compress with gzip by default.
-    .accept_compressed(CompressionEncoding::Gzip)
-    .max_decoding_message_size(max_message_bytes);
+pub(crate) fn router(sink: Arc<dyn Sink>, max_message_bytes: usize) -> Router {
+    let service = TraceServiceServer::new(Traces { sink: sink.clone() })
+        // The Collector's exporters compress with gzip by default.
+        .accept_compressed(CompressionEncoding::Gzip)
+        .max_decoding_message_size(max_message_bytes);
     Router::new()
         .route_service(EXPORT_PATH, service)
         .fallback(not_the_trace_service)
-        .with_state(store)
+        .with_state(sink)
 }
 
 const EXPORT_PATH: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 
 async fn not_the_trace_service(
-    State(store): State<Arc<Store>>,
+    State(sink): State<Arc<dyn Sink>>,
     method: Method,
     uri: Uri,
 ) -> Response {
@@ -75,5 +72,5 @@ async fn not_the_trace_service(
         StatusCode::NOT_FOUND,
         format!("{method} {} is not {EXPORT_PATH}: {hint}", uri.path()),
     );
-    refuse_at(&store, Endpoint::Grpc, &method, &uri, refusal)
+    refuse_at(&*sink, Endpoint::Grpc, &method, &uri, refusal)
 }

@@ -22,8 +22,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 };
 use prost::Message;
 
-use crate::model::spans_from_request;
-use crate::store::{Endpoint, RejectedRequest, Store, Transport};
+use crate::store::{Endpoint, RejectedRequest, Sink, Transport};
 
 /// The one path of OTLP/HTTP traces; an exporter appends it to `OTEL_EXPORTER_OTLP_ENDPOINT`.
 pub(crate) const TRACES_PATH: &str = "/v1/traces";
@@ -33,21 +32,21 @@ const JSON: &str = "application/json";
 
 #[derive(Clone)]
 struct Shared {
-    store: Arc<Store>,
+    sink: Arc<dyn Sink>,
     max_body_bytes: usize,
 }
 
 /// Why a request was refused: the status and the line sent back.
 pub(crate) type Refusal = (StatusCode, String);
 
-pub(crate) fn router(store: Arc<Store>, max_body_bytes: usize) -> Router {
+pub(crate) fn router(sink: Arc<dyn Sink>, max_body_bytes: usize) -> Router {
     Router::new()
         .route(TRACES_PATH, post(export).fallback(method_not_allowed))
         .fallback(not_found)
         // Read by the `Bytes` extractor: a longer body is refused while it is read, not after.
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .with_state(Shared {
-            store,
+            sink,
             max_body_bytes,
         })
 }
@@ -85,8 +84,10 @@ async fn receive(shared: &Shared, request: Request) -> Result<Response, Refusal>
         _ => ExportTraceServiceRequest::decode(body)
             .map_err(|err| bad_request(format!("malformed OTLP protobuf: {err}")))?,
     };
-    let spans = spans_from_request(export_request).map_err(bad_request)?;
-    shared.store.record(transport, &headers, spans);
+    shared
+        .sink
+        .export(transport, &headers, export_request)
+        .map_err(bad_request)?;
     Ok(accepted(transport))
 }
 
@@ -217,13 +218,13 @@ async fn not_found(State(shared): State<Shared>, method: Method, uri: Uri) -> Re
 
 /// Remembers the refusal and answers it.
 fn refuse(shared: &Shared, method: &Method, uri: &Uri, refusal: Refusal) -> Response {
-    refuse_at(&shared.store, Endpoint::Http, method, uri, refusal)
+    refuse_at(&*shared.sink, Endpoint::Http, method, uri, refusal)
 }
 
 /// Remembers a refusal at `endpoint` and answers it, as one line of text. Also the gRPC server's,
 /// for requests that are not gRPC at all.
 pub(crate) fn refuse_at(
-    store: &Store,
+    sink: &dyn Sink,
     endpoint: Endpoint,
     method: &Method,
     uri: &Uri,
@@ -231,7 +232,7 @@ pub(crate) fn refuse_at(
 ) -> Response {
     // Error texts from decoders are one line already; this keeps the promise if one is not.
     let message = message.replace(['\r', '\n'], " ");
-    store.reject(RejectedRequest {
+    sink.reject(RejectedRequest {
         endpoint,
         method: method.to_string(),
         path: uri.path().to_string(),

@@ -1,7 +1,6 @@
 //! # `receiver`: a real OTLP trace receiver, in process, on loopback
 //!
-//! What the kit's tests, and, to come, the learner's checker and the explorer send traces to instead
-//! of a Collector: it listens on two free loopback ports, for OTLP/gRPC and for OTLP/HTTP (protobuf
+//! What the kit's tests and the learner's checker send traces to instead of a Collector: it listens on two free loopback ports, for OTLP/gRPC and for OTLP/HTTP (protobuf
 //! or JSON, plain or gzip), decodes with the types opentelemetry-proto generates from the OTLP
 //! protobuf definitions, and keeps every span it gets in memory as a flat [`ReceivedSpan`].
 //! Together with each request's transport and headers, that is all a test needs to assert what an
@@ -27,7 +26,8 @@
 //! both servers and closes their ports and connections.
 //!
 //! - [`model`]: the flat span types and their conversion from OTLP's messages;
-//! - [`store`]: what was received, and the queries on it;
+//! - [`store`]: what was received, and the queries on it; the [`Sink`] the transports deliver to
+//!   (the explorer brings its own, and runs the same transports with [`Servers`]);
 //! - `grpc`, `http`: the two transports; `serve`: the accept loop they share.
 
 mod grpc;
@@ -46,7 +46,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 pub use model::{Event, Link, ReceivedSpan, SpanKind, Status, StatusCode, Value};
-pub use store::{Endpoint, ReceivedRequest, RejectedRequest, Transport};
+pub use store::{Endpoint, ReceivedRequest, RejectedRequest, Sink, Transport};
 
 use store::Store;
 
@@ -60,7 +60,7 @@ pub struct Receiver {
     grpc_address: SocketAddr,
     http_address: SocketAddr,
     store: Arc<Store>,
-    servers: [JoinHandle<()>; 2],
+    _servers: Servers,
 }
 
 /// Settings for a [`Receiver`], from [`Receiver::builder`].
@@ -92,21 +92,17 @@ impl ReceiverBuilder {
         let grpc_address = grpc_listener.local_addr()?;
         let http_address = http_listener.local_addr()?;
         let store = Arc::new(Store::new());
-        let servers = [
-            serve::spawn(
-                grpc_listener,
-                grpc::router(store.clone(), self.max_body_bytes),
-            ),
-            serve::spawn(
-                http_listener,
-                http::router(store.clone(), self.max_body_bytes),
-            ),
-        ];
+        let servers = Servers::spawn(
+            grpc_listener,
+            http_listener,
+            store.clone(),
+            self.max_body_bytes,
+        );
         Ok(Receiver {
             grpc_address,
             http_address,
             store,
-            servers,
+            _servers: servers,
         })
     }
 }
@@ -180,10 +176,31 @@ impl Receiver {
     }
 }
 
-impl Drop for Receiver {
+/// The two OTLP servers, delivering to any [`Sink`]: what a [`Receiver`] runs with its own
+/// store, and what the explorer runs, on the ports it is given, with its bounded window.
+/// Dropping it stops both and closes their ports and connections.
+pub struct Servers([JoinHandle<()>; 2]);
+
+impl Servers {
+    /// Serves OTLP/gRPC on `grpc` and OTLP/HTTP on `http`, on the current tokio runtime,
+    /// refusing requests larger than `max_body_bytes` (see [`DEFAULT_MAX_BODY_BYTES`]).
+    pub fn spawn(
+        grpc: TcpListener,
+        http: TcpListener,
+        sink: Arc<dyn Sink>,
+        max_body_bytes: usize,
+    ) -> Servers {
+        Servers([
+            serve::spawn(grpc, grpc::router(sink.clone(), max_body_bytes)),
+            serve::spawn(http, http::router(sink, max_body_bytes)),
+        ])
+    }
+}
+
+impl Drop for Servers {
     fn drop(&mut self) {
         // Aborting a server task drops its listener and its set of connection tasks; see serve.rs.
-        for server in &self.servers {
+        for server in &self.0 {
             server.abort();
         }
     }

@@ -373,6 +373,15 @@ fn attributes(key_values: Vec<KeyValue>) -> BTreeMap<String, Value> {
         .collect()
 }
 
+/// An OTLP value as the text [`Value`]'s `Display` gives: lists in brackets, maps in braces,
+/// bytes in hex. For keepers of spans that store anything but scalars as text.
+pub fn value_text(any_value: any_value::Value) -> String {
+    value(Some(AnyValue {
+        value: Some(any_value),
+    }))
+    .to_string()
+}
+
 fn value(any_value: Option<AnyValue>) -> Value {
     match any_value.and_then(|any_value| any_value.value) {
         None => Value::Empty,

@@ -1,5 +1,6 @@
 //! What the receiver has received: every span, every export request that brought spans, and
-//! every HTTP request it refused, kept in memory until cleared.
+//! every HTTP request it refused, kept in memory until cleared; and the [`Sink`] trait through
+//! which the transports deliver it.
 //!
 //! Both servers write here from their connection tasks while a test reads, so everything sits
 //! behind one mutex, held only to copy in or out. The number of spans is also published on a
@@ -12,7 +13,9 @@ use std::time::Duration;
 use axum::http::HeaderMap;
 use tokio::sync::watch;
 
-use crate::model::ReceivedSpan;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+
+use crate::model::{ReceivedSpan, spans_from_request};
 
 /// How an export request arrived.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -77,6 +80,24 @@ struct Received {
     rejected: Vec<RejectedRequest>,
 }
 
+/// Where the transports deliver what they receive: the receiver's own [`Store`], which keeps
+/// everything for a test, or another keeper of spans, such as the explorer's bounded window.
+///
+/// Both servers call it from their connection tasks, concurrently.
+pub trait Sink: Send + Sync + 'static {
+    /// A well-formed export request arrived by `transport` with `headers`. An `Err` refuses it:
+    /// its one line goes back to the client in a `400` (HTTP) or `INVALID_ARGUMENT` (gRPC).
+    fn export(
+        &self,
+        transport: Transport,
+        headers: &HeaderMap,
+        request: ExportTraceServiceRequest,
+    ) -> Result<(), String>;
+
+    /// A request was refused before it reached a decoder (see [`RejectedRequest`]).
+    fn reject(&self, rejected: RejectedRequest);
+}
+
 pub(crate) struct Store {
     received: Mutex<Received>,
     /// The number of spans in `received`, for waiters.
@@ -107,10 +128,6 @@ impl Store {
         received.spans.extend(spans);
         // Published under the lock, so the count never runs ahead of or behind the spans.
         self.span_count.send_replace(received.spans.len());
-    }
-
-    pub(crate) fn reject(&self, rejected: RejectedRequest) {
-        self.lock().rejected.push(rejected);
     }
 
     pub(crate) fn spans(&self) -> Vec<ReceivedSpan> {
@@ -148,6 +165,22 @@ impl Store {
     /// and the receiver must keep serving.
     fn lock(&self) -> MutexGuard<'_, Received> {
         self.received.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Sink for Store {
+    fn export(
+        &self,
+        transport: Transport,
+        headers: &HeaderMap,
+        request: ExportTraceServiceRequest,
+    ) -> Result<(), String> {
+        self.record(transport, headers, spans_from_request(request)?);
+        Ok(())
+    }
+
+    fn reject(&self, rejected: RejectedRequest) {
+        self.lock().rejected.push(rejected);
     }
 }
 

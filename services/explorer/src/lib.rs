@@ -1,0 +1,182 @@
+//! # `explorer`: the kit's own trace backend, for when there is no Docker and no account
+//!
+//! Run with: `./run.sh explorer` (`./run.sh` and `./run.sh NN` start it too), then open
+//! <http://127.0.0.1:8091>.
+//!
+//! It takes the place of the Collector and Jaeger on a laptop: it receives OTLP traces where an
+//! exporter sends them by default (gRPC on 4317, HTTP on 4318, protobuf or JSON), keeps the most
+//! recent spans in memory, and answers the questions the workshop asks:
+//!
+//! - `/`: the newest traces, with their root span, service, duration, span and error counts;
+//! - `/trace/ID`: one trace as a waterfall, each span with its attributes, events and resource;
+//! - `/query`: COUNT, P50/P95/P99/MAX of the duration and a HEATMAP, WHERE and GROUP BY: enough
+//!   to answer the three puzzles from your own data;
+//! - `/api/...`: the same as JSON, for the checker, the tests and `curl`.
+//!
+//! ## Layout
+//! - `span`: the compact span the window keeps, converted from opentelemetry-proto's messages;
+//! - `window`: the bounded window (by count and bytes, oldest dropped first) and its counters;
+//! - `query`: the query language and its one-pass evaluation;
+//! - `api` and `pages`: the JSON API and the web pages (askama templates, no CDN, no framework).
+//!
+//! The OTLP servers are the `receiver` crate's, the same code the tests and the checker use.
+
+pub mod api;
+pub mod pages;
+pub mod query;
+pub mod span;
+pub mod window;
+
+use std::io::ErrorKind;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use anyhow::anyhow;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+pub use window::{Limits, Shared};
+
+/// Where the explorer listens, and how much it keeps.
+#[derive(Clone, Debug, clap::Args)]
+pub struct Settings {
+    /// The address to listen on: 127.0.0.1 (this machine) or 0.0.0.0 (every interface).
+    #[arg(long, env = "EXPLORER_HOST", default_value = "127.0.0.1")]
+    pub host: IpAddr,
+    /// The web pages' port.
+    #[arg(long, env = "EXPLORER_PORT", default_value_t = 8091)]
+    pub port: u16,
+    /// OTLP/gRPC's port (4317, where exporters send gRPC by default).
+    #[arg(long, env = "EXPLORER_OTLP_GRPC_PORT", default_value_t = 4317)]
+    pub grpc_port: u16,
+    /// OTLP/HTTP's port (4318, where exporters send HTTP by default).
+    #[arg(long, env = "EXPLORER_OTLP_HTTP_PORT", default_value_t = 4318)]
+    pub http_port: u16,
+    /// The most spans kept; older ones are dropped first.
+    #[arg(long, env = "EXPLORER_MAX_SPANS", default_value_t = Limits::default().max_spans as u64,
+          value_parser = clap::value_parser!(u64).range(1..=50_000_000))]
+    pub max_spans: u64,
+    /// The most memory the spans may take, in MiB (an estimate; see the README).
+    #[arg(long, env = "EXPLORER_MAX_MIB", default_value_t = (Limits::default().max_bytes >> 20) as u64,
+          value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    pub max_mib: u64,
+}
+
+impl Settings {
+    /// Every port 0 (any free one) on loopback, with the default limits: for tests.
+    pub fn loopback() -> Settings {
+        Settings {
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 0,
+            grpc_port: 0,
+            http_port: 0,
+            max_spans: Limits::default().max_spans as u64,
+            max_mib: (Limits::default().max_bytes >> 20) as u64,
+        }
+    }
+
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_spans: self.max_spans as usize,
+            max_bytes: (self.max_mib as usize) << 20,
+        }
+    }
+}
+
+/// A running explorer: three servers on the current tokio runtime. Dropping it stops them.
+pub struct Explorer {
+    pub shared: Arc<Shared>,
+    ui: SocketAddr,
+    grpc: SocketAddr,
+    http: SocketAddr,
+    _otlp: receiver::Servers,
+    pages: JoinHandle<()>,
+}
+
+impl Explorer {
+    /// Binds the three ports (each with a message that says what to do when it is taken) and
+    /// starts serving.
+    pub async fn start(settings: &Settings) -> anyhow::Result<Explorer> {
+        let grpc = bind(settings.host, settings.grpc_port, "OTLP/gRPC").await?;
+        let http = bind(settings.host, settings.http_port, "OTLP/HTTP").await?;
+        let ui = bind(settings.host, settings.port, "web pages").await?;
+        let addresses = (ui.local_addr()?, grpc.local_addr()?, http.local_addr()?);
+        let shared = Arc::new(Shared::new(settings.limits()));
+        let otlp =
+            receiver::Servers::spawn(grpc, http, shared.clone(), receiver::DEFAULT_MAX_BODY_BYTES);
+        let app = pages::routes()
+            .merge(api::routes())
+            .with_state(shared.clone());
+        let pages = tokio::spawn(async move {
+            // Serving ends only with an error of the listener itself, which nothing can mend.
+            let _ = axum::serve(ui, app).await;
+        });
+        Ok(Explorer {
+            shared,
+            ui: addresses.0,
+            grpc: addresses.1,
+            http: addresses.2,
+            _otlp: otlp,
+            pages,
+        })
+    }
+
+    /// The pages' URL, e.g. `http://127.0.0.1:8091`.
+    pub fn url(&self) -> String {
+        local_url(self.ui)
+    }
+
+    /// For `OTEL_EXPORTER_OTLP_ENDPOINT` with `OTEL_EXPORTER_OTLP_PROTOCOL=grpc`.
+    pub fn grpc_endpoint(&self) -> String {
+        local_url(self.grpc)
+    }
+
+    /// For `OTEL_EXPORTER_OTLP_ENDPOINT` (HTTP; the exporter appends `/v1/traces`).
+    pub fn http_endpoint(&self) -> String {
+        local_url(self.http)
+    }
+}
+
+impl Drop for Explorer {
+    fn drop(&mut self) {
+        self.pages.abort();
+    }
+}
+
+/// `0.0.0.0` is reached at `127.0.0.1` from this machine.
+fn local_url(address: SocketAddr) -> String {
+    let ip = match address.ip() {
+        ip if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, address.port()))
+}
+
+async fn bind(host: IpAddr, port: u16, what: &str) -> anyhow::Result<TcpListener> {
+    let address = SocketAddr::new(host, port);
+    TcpListener::bind(address).await.map_err(|err| {
+        let flag = match what {
+            "OTLP/gRPC" => "EXPLORER_OTLP_GRPC_PORT",
+            "OTLP/HTTP" => "EXPLORER_OTLP_HTTP_PORT",
+            _ => "EXPLORER_PORT",
+        };
+        match err.kind() {
+            ErrorKind::AddrInUse if port == 4317 || port == 4318 => anyhow!(
+                "port {port} ({what}) is already taken: most likely a Collector is running \
+                 (`docker compose up`), or another explorer.\n  \
+                 Either use that one (Jaeger's UI: http://localhost:16686) and stop nothing, \
+                 or stop it (`docker compose down`) and start the explorer again.\n  \
+                 To run both, give the explorer other ports ({flag}=...) and point the app at \
+                 them with OTEL_EXPORTER_OTLP_ENDPOINT."
+            ),
+            ErrorKind::AddrInUse => anyhow!(
+                "port {port} ({what}) is already taken, perhaps by another explorer: stop it, \
+                 or pick another port with {flag}=..."
+            ),
+            ErrorKind::AddrNotAvailable => anyhow!(
+                "EXPLORER_HOST={host} is not an address of this machine: use 127.0.0.1 or 0.0.0.0"
+            ),
+            _ => anyhow!("could not listen on {address} ({what}): {err}"),
+        }
+    })
+}

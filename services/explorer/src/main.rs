@@ -1,0 +1,34 @@
+//! The explorer as a program. Run with: `./run.sh explorer` (or `cargo run -p explorer`).
+//!
+//! `--help` lists the settings; each can also come from the environment (`EXPLORER_PORT`, …).
+
+use clap::Parser;
+
+/// The kit's built-in trace explorer: receives OTLP traces and shows them at its URL.
+#[derive(Parser)]
+#[command(name = "explorer", version)]
+struct Cli {
+    #[command(flatten)]
+    settings: explorer::Settings,
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    match explorer::Explorer::start(&cli.settings).await {
+        Ok(explorer) => {
+            println!(
+                "Trace explorer: {}  (receiving OTLP on {} gRPC and {} HTTP; Ctrl-C to stop)",
+                explorer.url(),
+                explorer.grpc_endpoint(),
+                explorer.http_endpoint()
+            );
+            let _ = tokio::signal::ctrl_c().await;
+            std::process::ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

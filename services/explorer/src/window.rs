@@ -1,0 +1,247 @@
+//! The window: the most recent spans, up to a number and a size, the oldest dropped first.
+//!
+//! Spans sit in arrival order in a ring ([`VecDeque`]); each gets a sequence number, so that the
+//! index of traces (trace id → the sequence numbers of its spans) stays valid as the ring turns.
+//! Both servers add spans while pages and the API read, so the window is behind one `RwLock`:
+//! a query reads it whole, an export batch takes the write lock only to push its spans.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Mutex, PoisonError, RwLock, RwLockReadGuard};
+
+use axum::http::HeaderMap;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use receiver::{RejectedRequest, Sink, Transport};
+use serde::Serialize;
+
+use crate::span::{self, StoredSpan, Strings};
+
+/// How big the window may grow. Whichever bound is reached first drops the oldest spans.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    pub max_spans: usize,
+    /// By [`StoredSpan::estimated_bytes`].
+    pub max_bytes: usize,
+}
+
+impl Default for Limits {
+    /// 200 000 spans (a whole class clicking Go for a while) or 256 MiB, whichever comes first.
+    fn default() -> Self {
+        Limits {
+            max_spans: 200_000,
+            max_bytes: 256 * 1024 * 1024,
+        }
+    }
+}
+
+/// How many refused requests are remembered for the pages (the newest).
+const REJECTIONS_KEPT: usize = 10;
+/// How many distinct strings are shared before the table starts afresh.
+const STRINGS_KEPT: usize = 100_000;
+
+pub struct Window {
+    spans: VecDeque<StoredSpan>,
+    /// The sequence number of `spans[0]`.
+    first_seq: u64,
+    traces: HashMap<[u8; 16], VecDeque<u64>>,
+    bytes: usize,
+    dropped: u64,
+    limits: Limits,
+}
+
+/// The numbers on top of every page, and `GET /api/stats`.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Stats {
+    pub spans: usize,
+    pub traces: usize,
+    pub bytes: usize,
+    pub dropped_spans: u64,
+    pub max_spans: usize,
+    pub max_bytes: usize,
+    /// Export requests received, by transport.
+    pub exports: Exports,
+    /// Requests refused (wrong path, content type, body…): how many, and the newest.
+    pub rejected: u64,
+    pub last_rejections: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Exports {
+    pub grpc: u64,
+    pub http_protobuf: u64,
+    pub http_json: u64,
+}
+
+impl Window {
+    pub fn new(limits: Limits) -> Window {
+        Window {
+            spans: VecDeque::new(),
+            first_seq: 0,
+            traces: HashMap::new(),
+            bytes: 0,
+            dropped: 0,
+            limits,
+        }
+    }
+
+    /// Adds spans at the new end, then drops from the old end until both bounds hold.
+    pub fn push(&mut self, spans: Vec<StoredSpan>) {
+        for span in spans {
+            let seq = self.first_seq + self.spans.len() as u64;
+            self.traces.entry(span.trace_id).or_default().push_back(seq);
+            self.bytes += span.estimated_bytes();
+            self.spans.push_back(span);
+        }
+        while self.spans.len() > self.limits.max_spans || self.bytes > self.limits.max_bytes {
+            let Some(oldest) = self.spans.pop_front() else {
+                break;
+            };
+            self.bytes -= oldest.estimated_bytes();
+            // The oldest span is the first of its trace's list: sequence numbers only grow.
+            if let Some(seqs) = self.traces.get_mut(&oldest.trace_id) {
+                seqs.pop_front();
+                if seqs.is_empty() {
+                    self.traces.remove(&oldest.trace_id);
+                }
+            }
+            self.first_seq += 1;
+            self.dropped += 1;
+        }
+    }
+
+    /// Every span, oldest first.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &StoredSpan> + ExactSizeIterator {
+        self.spans.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// The spans of one trace that are still in the window, in arrival order.
+    pub fn trace(&self, trace_id: &[u8; 16]) -> Vec<&StoredSpan> {
+        self.traces
+            .get(trace_id)
+            .into_iter()
+            .flatten()
+            .filter_map(|seq| self.spans.get((seq - self.first_seq) as usize))
+            .collect()
+    }
+
+    pub fn trace_count(&self) -> usize {
+        self.traces.len()
+    }
+
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+}
+
+/// The window and its bookkeeping, shared by the OTLP servers (a [`Sink`]) and the web pages.
+pub struct Shared {
+    window: RwLock<Window>,
+    strings: Mutex<Strings>,
+    exports: Mutex<Exports>,
+    rejections: Mutex<(u64, VecDeque<String>)>,
+}
+
+impl Shared {
+    pub fn new(limits: Limits) -> Shared {
+        Shared {
+            window: RwLock::new(Window::new(limits)),
+            strings: Mutex::new(Strings::new(STRINGS_KEPT)),
+            exports: Mutex::default(),
+            rejections: Mutex::default(),
+        }
+    }
+
+    /// Reads the window. A panic elsewhere cannot leave it half-written (pushes do not panic),
+    /// so a poisoned lock is read anyway.
+    pub fn read(&self) -> RwLockReadGuard<'_, Window> {
+        self.window.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Adds spans already converted (tests and benchmarks fill the window this way too).
+    pub fn push(&self, spans: Vec<StoredSpan>) {
+        self.window
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(spans);
+    }
+
+    pub fn stats(&self) -> Stats {
+        let (rejected, last_rejections) = {
+            let rejections = self
+                .rejections
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            (rejections.0, rejections.1.iter().rev().cloned().collect())
+        };
+        let exports = self
+            .exports
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let window = self.read();
+        Stats {
+            spans: window.len(),
+            traces: window.trace_count(),
+            bytes: window.bytes(),
+            dropped_spans: window.dropped(),
+            max_spans: window.limits().max_spans,
+            max_bytes: window.limits().max_bytes,
+            exports,
+            rejected,
+            last_rejections,
+        }
+    }
+}
+
+impl Sink for Shared {
+    fn export(
+        &self,
+        transport: Transport,
+        _headers: &HeaderMap,
+        request: ExportTraceServiceRequest,
+    ) -> Result<(), String> {
+        // Converted outside the window's lock: pages keep reading meanwhile.
+        let spans = {
+            let mut strings = self.strings.lock().unwrap_or_else(PoisonError::into_inner);
+            span::from_request(request, &mut strings)?
+        };
+        self.push(spans);
+        let mut exports = self.exports.lock().unwrap_or_else(PoisonError::into_inner);
+        match transport {
+            Transport::Grpc => exports.grpc += 1,
+            Transport::HttpProtobuf => exports.http_protobuf += 1,
+            Transport::HttpJson => exports.http_json += 1,
+        }
+        Ok(())
+    }
+
+    fn reject(&self, rejected: RejectedRequest) {
+        let mut rejections = self
+            .rejections
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        rejections.0 += 1;
+        rejections.1.push_back(format!(
+            "{} {} → {}: {}",
+            rejected.method, rejected.path, rejected.status, rejected.message
+        ));
+        if rejections.1.len() > REJECTIONS_KEPT {
+            rejections.1.pop_front();
+        }
+    }
+}
