@@ -587,13 +587,21 @@ fn parse_calc(text: &str) -> Result<Calc, String> {
     }
 }
 
+/// Unix milliseconds, with up to six decimals, to nanoseconds: read as decimal digits, since an
+/// `f64` would round the nanoseconds of today's times away and a heatmap cell's link would miss.
 fn parse_unix_millis(text: &str) -> Result<u64, String> {
-    text.trim()
-        .parse::<f64>()
-        .ok()
-        .filter(|ms| ms.is_finite() && *ms >= 0.0)
-        .map(|ms| (ms * 1e6).round() as u64)
-        .ok_or_else(|| format!("{text:?} is not a time: from and to are Unix milliseconds"))
+    let error = || format!("{text:?} is not a time: from and to are Unix milliseconds");
+    let (whole, fraction) = text.trim().split_once('.').unwrap_or((text.trim(), ""));
+    let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || !(fraction.is_empty() || digits(fraction)) || fraction.len() > 6 {
+        return Err(error());
+    }
+    let whole: u64 = whole.parse().map_err(|_| error())?;
+    let fraction: u64 = format!("{fraction:0<6}").parse().map_err(|_| error())?;
+    whole
+        .checked_mul(1_000_000)
+        .and_then(|nanos| nanos.checked_add(fraction))
+        .ok_or_else(error)
 }
 
 /// Nanoseconds as Unix milliseconds with every digit kept, so that a link round-trips exactly.
@@ -879,5 +887,181 @@ pub fn summary(trace_id: &[u8; 16], spans: &[&StoredSpan]) -> TraceSummary {
             .iter()
             .filter(|span| span.status == receiver::StatusCode::Error)
             .count(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use receiver::{SpanKind, StatusCode};
+
+    use super::*;
+    use crate::span::{Origin, StoredSpan, Val};
+    use crate::window::{Limits, Window};
+
+    /// A window of `fib` spans: index `i` for `i` in `indexes`, lasting `10 × (i + 1)` ms.
+    fn window(indexes: &[i64]) -> Window {
+        let origin = Arc::new(Origin {
+            resource: vec![("service.name".into(), Val::Str("fib".into()))].into(),
+            service_name: "fib".into(),
+            scope_name: "test".into(),
+            scope_version: "".into(),
+        });
+        let mut window = Window::new(Limits::default());
+        window.push(
+            indexes
+                .iter()
+                .enumerate()
+                .map(|(n, &index)| StoredSpan {
+                    trace_id: [n as u8 + 1; 16],
+                    span_id: [n as u8 + 1; 8],
+                    parent_span_id: (index == 1).then_some([99; 8]),
+                    name: "fib".into(),
+                    kind: SpanKind::Internal,
+                    status: StatusCode::Unset,
+                    status_message: None,
+                    start_unix_nano: 1_000_000_000 * n as u64,
+                    end_unix_nano: 1_000_000_000 * n as u64 + 10_000_000 * (index as u64 + 1),
+                    attributes: vec![("fib.index".into(), Val::Int(index))].into(),
+                    events: Box::new([]),
+                    links: Box::new([]),
+                    origin: origin.clone(),
+                })
+                .collect(),
+        );
+        window
+    }
+
+    fn run(query: &str, window: &Window) -> QueryResult {
+        Query::from_query_string(query).unwrap().run(window)
+    }
+
+    #[test]
+    fn filters_read_as_written() {
+        let cases = [
+            ("fib.index = 1", "fib.index = 1"),
+            ("name!=GET", "name != GET"),
+            ("url.query contains index", "url.query contains index"),
+            ("error.type exists", "error.type exists"),
+            ("error.type does-not-exist", "error.type does-not-exist"),
+            ("error.type !exists", "error.type does-not-exist"),
+            ("duration > 10ms", "duration > 10000000ns"),
+            ("duration >= 1.5s", "duration >= 1500000000ns"),
+            ("is_root", "is_root"),
+            ("!is_root", "!is_root"),
+            ("name = \"GET /fib\"", "name = GET /fib"),
+        ];
+        for (typed, shown) in cases {
+            let filter = Filter::parse(typed).unwrap_or_else(|err| panic!("{typed}: {err}"));
+            assert_eq!(filter.to_string(), shown, "{typed}");
+            assert_eq!(Filter::parse(shown).unwrap(), filter, "{shown}");
+        }
+    }
+
+    #[test]
+    fn mistakes_get_a_message_that_shows_the_right_form() {
+        for (typed, says) in [
+            ("fib.index", "says nothing about fib.index"),
+            ("fib.index ~ 3", "not understood"),
+            ("= 3", "field name is missing"),
+            ("duration > fast", "not a duration"),
+            ("fib.index > five", "is not one"),
+            ("trace.id = 123", "32 hexadecimal digits"),
+            ("name =", "no value after ="),
+        ] {
+            let err = Filter::parse(typed).unwrap_err();
+            assert!(err.contains(says), "{typed}: {err}");
+        }
+        for (query, says) in [
+            ("visualize=P99(fib.index)", "only the duration"),
+            ("visualize=MEDIAN", "not a calculation"),
+            ("colour=red", "unknown parameter"),
+            ("last=yesterday", "not a duration"),
+            ("limit=0", "from 1 to 1000"),
+        ] {
+            let err = Query::from_query_string(query).unwrap_err();
+            assert!(err.contains(says), "{query}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_query_round_trips_through_its_link() {
+        let query = Query::from_query_string(
+            "visualize=COUNT,P99(duration)&visualize=heatmap&where=fib.index%20%3E%3D%202\
+             &where=is_root&group_by=name,fib.index&from=1700000000000.123456&to=1700000000001",
+        )
+        .unwrap();
+        assert_eq!(query.from, Some(1_700_000_000_000_123_456));
+        let again = Query::from_query_string(&query.to_query_string()).unwrap();
+        assert_eq!(again, query);
+    }
+
+    #[test]
+    fn count_and_percentiles_by_group() {
+        // Index 2 four times (30 ms each), index 3 once (40 ms), index 1 once (20 ms).
+        let window = window(&[2, 2, 3, 2, 1, 2]);
+        let result = run(
+            "visualize=COUNT&visualize=P50(duration)&visualize=MAX(duration)&group_by=fib.index",
+            &window,
+        );
+        let rows: Vec<(String, Vec<Option<f64>>)> = result
+            .rows
+            .iter()
+            .map(|row| (row.group[0].to_string(), row.values.clone()))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("1".to_string(), vec![Some(1.0), Some(20.0), Some(20.0)]),
+                ("2".to_string(), vec![Some(4.0), Some(30.0), Some(30.0)]),
+                ("3".to_string(), vec![Some(1.0), Some(40.0), Some(40.0)]),
+            ]
+        );
+        assert_eq!((result.matched, result.scanned), (6, 6));
+    }
+
+    #[test]
+    fn the_nearest_rank_percentile() {
+        let mut group = Group {
+            count: 100,
+            durations: (1..=100).rev().map(|ms| ms * 1_000_000).collect(),
+            slowest: None,
+        };
+        assert_eq!(calculate(Calc::Percentile(99), &mut group), Some(99.0));
+        assert_eq!(calculate(Calc::Percentile(50), &mut group), Some(50.0));
+        assert_eq!(calculate(Calc::Avg, &mut group), Some(50.5));
+    }
+
+    #[test]
+    fn filters_select_and_a_missing_group_comes_last() {
+        let window = window(&[0, 1, 5, 5]);
+        assert_eq!(run("where=fib.index%20%3E%203", &window).matched, 2);
+        assert_eq!(run("where=is_root", &window).matched, 3);
+        assert_eq!(run("where=duration%20%3C%2015ms", &window).matched, 1);
+        assert_eq!(run("where=nothing%20does-not-exist", &window).matched, 4);
+        let result = run("group_by=nothing", &window);
+        assert_eq!(result.rows[0].group, [Key::Missing]);
+        let trace = format!("where=trace.id%20%3D%20{}", hex(&[3; 16]));
+        assert_eq!(run(&trace, &window).matched, 1);
+    }
+
+    #[test]
+    fn the_heatmap_puts_every_span_in_one_cell() {
+        let indexes: Vec<i64> = (0..200).map(|i| i % 12).collect();
+        let window = window(&indexes);
+        let heatmap = run("visualize=HEATMAP(duration)", &window).heatmap.unwrap();
+        let total: u64 = heatmap.counts.iter().flatten().sum();
+        assert_eq!(total, 200);
+        assert_eq!(heatmap.columns.len(), HEATMAP_COLUMNS);
+        // Rows cover every duration, shortest first, without gaps.
+        assert_eq!(heatmap.rows[0].from, 10_000_000);
+        assert!(heatmap.rows.last().unwrap().to > 120_000_000);
+        assert!(
+            heatmap
+                .rows
+                .windows(2)
+                .all(|pair| pair[0].to == pair[1].from)
+        );
     }
 }

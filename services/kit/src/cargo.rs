@@ -5,43 +5,52 @@
 
 use std::process::{Command, ExitCode};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 
+use crate::launch;
 use crate::project::{APP_PACKAGE, Project};
 
-/// `./run.sh`: builds and starts the app; the app prints its URL once it listens.
-pub fn run_app(project: &Project) -> anyhow::Result<ExitCode> {
-    project.load_env_file()?;
-    eprintln!(
-        "Building and starting the app ({APP_PACKAGE}). The first build takes a minute or two; \
-         after that, a few seconds."
-    );
-    let mut command = cargo(project);
-    command.args(["run", "--package", APP_PACKAGE]);
-    hand_over(command)
+/// `./run.sh [--no-explorer]`: builds and starts the app, and the explorer beside it.
+pub fn run_app(project: &Project, explorer: bool) -> anyhow::Result<ExitCode> {
+    launch::app_with_explorer(project, APP_PACKAGE, explorer)
 }
 
-/// `./run.sh NN [--solution]`: builds and starts a step's exercise, or its solution.
+/// `./run.sh NN [--solution] [--no-explorer]`: a step's exercise or solution, and the explorer.
 pub fn run_step(project: &Project, args: &[String]) -> anyhow::Result<ExitCode> {
     let step = kit::steps::find(&project.root, &args[0])?;
-    let package = match args.get(1).map(String::as_str) {
-        None => step.exercise_package(),
-        Some("--solution") => step.solution_package().with_context(|| {
+    let (solution, explorer) = launch::step_options(args)?;
+    let package = if solution {
+        step.solution_package().with_context(|| {
             format!(
                 "step {} has nothing to solve, so no solution: run ./run.sh {}",
                 step.id(),
                 step.id()
             )
-        })?,
-        Some(other) => bail!(
-            "./run.sh {} takes --solution or nothing, not {other:?}",
-            step.id()
-        ),
+        })?
+    } else {
+        step.exercise_package()
     };
+    eprintln!("Step {}: {package}.", step.id());
+    launch::app_with_explorer(project, &package, explorer)
+}
+
+/// `./run.sh explorer …`: the explorer alone (e.g. for an app started some other way).
+pub fn explorer(project: &Project, args: &[String]) -> anyhow::Result<ExitCode> {
     project.load_env_file()?;
-    eprintln!("Building and starting {package} (step {}).", step.id());
-    let mut command = cargo(project);
-    command.args(["run", "--package", &package]);
+    let mut command = cargo_run(project, launch::EXPLORER_PACKAGE, "the trace explorer");
+    command.args(args);
+    hand_over(command)
+}
+
+/// `./run.sh load …`: the load generator, against the app at `APP_PORT` unless told otherwise.
+pub fn load(project: &Project, args: &[String]) -> anyhow::Result<ExitCode> {
+    project.load_env_file()?;
+    let mut command = cargo_run(project, "loadgen", "the load generator");
+    command.args(args);
+    if std::env::var_os("LOAD_URL").is_none() {
+        let port = std::env::var("APP_PORT").unwrap_or_else(|_| "8090".into());
+        command.env("LOAD_URL", format!("http://127.0.0.1:{port}"));
+    }
     hand_over(command)
 }
 
@@ -55,21 +64,27 @@ pub fn test(project: &Project, args: &[String]) -> anyhow::Result<ExitCode> {
 /// `./run.sh check …` and `./run.sh puzzle …`: the checker, a program of its own (it brings an
 /// OTLP receiver, which the app's first start should not wait for).
 pub fn checker(project: &Project, command: &str, args: &[String]) -> anyhow::Result<ExitCode> {
+    let mut cargo = cargo_run(project, "checker", "the checker");
+    cargo.arg(command).args(args);
+    hand_over(cargo)
+}
+
+/// `cargo run --package <package> --`, quiet once the program is built: cargo's own lines would
+/// only be noise before its output. The first time, it says what is being built.
+fn cargo_run(project: &Project, package: &str, what: &str) -> Command {
     let mut cargo = cargo(project);
     cargo.arg("run");
-    // Once the checker is built, cargo's own lines would only be noise before its report.
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| project.root.join("target"));
-    if target.join("debug/checker").exists() {
+    if launch::target_dir(project)
+        .join("debug")
+        .join(package)
+        .exists()
+    {
         cargo.arg("--quiet");
     } else {
-        eprintln!("Building the checker, once (a minute or two)…");
+        eprintln!("Building {what}, once (a minute or two)…");
     }
+    cargo.args(["--package", package, "--"]);
     cargo
-        .args(["--package", "checker", "--", command])
-        .args(args);
-    hand_over(cargo)
 }
 
 pub fn cargo(project: &Project) -> Command {

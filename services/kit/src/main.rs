@@ -5,12 +5,14 @@
 //! `run.sh` only finds cargo and calls this; everything else is here, where it can be tested:
 //! - [`project`]: finding the kit's folder, and `.env` (created from `.env.example`, never printed);
 //! - [`cargo`]: handing over to cargo to build, run and test;
+//! - [`launch`]: the app and the trace explorer side by side (`./run.sh`, `./run.sh NN`);
 //! - [`doctor`]: checking the machine, with the fix for each problem;
 //! - [`bench`]: the benchmarks a maintainer reruns.
 
 mod bench;
 mod cargo;
 mod doctor;
+mod launch;
 mod project;
 
 use std::process::ExitCode;
@@ -28,6 +30,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 Steps:
   ./run.sh NN             Run your copy of step NN (exercises/NN-*), e.g. ./run.sh 02
   ./run.sh NN --solution  Run step NN's solution (solutions/NN-*)
+  Add --no-explorer to either (or to ./run.sh run) to start the app alone.
 
 Settings live in .env (made from .env.example on the first run)."
 )]
@@ -38,8 +41,24 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Build and start the app, and print its URL (the default).
-    Run,
+    /// Build and start the app and the trace explorer, and print both URLs (the default).
+    Run {
+        /// Start the app alone, without the trace explorer.
+        #[arg(long)]
+        no_explorer: bool,
+    },
+    /// Start the trace explorer alone (`--help` for its settings).
+    #[command(disable_help_flag = true)]
+    Explorer {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Send load to the running app, like a room pressing Go (`--help` for its settings).
+    #[command(disable_help_flag = true)]
+    Load {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Run every test of the kit (`cargo test --workspace`); more arguments go to cargo test.
     Test {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
@@ -97,8 +116,10 @@ fn main() -> ExitCode {
     }
     let result = project::Project::find().and_then(|project| {
         project.ensure_env_file()?;
-        match cli.command.unwrap_or(Command::Run) {
-            Command::Run => cargo::run_app(&project),
+        match cli.command.unwrap_or(Command::Run { no_explorer: false }) {
+            Command::Run { no_explorer } => cargo::run_app(&project, !no_explorer),
+            Command::Explorer { args } => cargo::explorer(&project, &args),
+            Command::Load { args } => cargo::load(&project, &args),
             Command::Test { args } => cargo::test(&project, &args),
             Command::Doctor => doctor::run(&project),
             Command::Check { args } => cargo::checker(&project, "check", &args),

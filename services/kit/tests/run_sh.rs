@@ -169,3 +169,198 @@ fn diff_check_and_puzzle_are_run_sh_commands() {
     assert_eq!(output.status.code(), Some(2), "{}", printed(&output));
     assert!(printed(&output).contains("three puzzles"));
 }
+
+/// A loopback port that was free a moment ago.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `GET http://127.0.0.1:{port}{path}` with HTTP/1.0 over a plain socket: the body.
+fn http_get(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_string())
+        .unwrap_or(response)
+}
+
+/// `./run.sh ARGS` started in the kit's folder, its stdout read line by line on a thread.
+struct Started {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Started {
+    fn new(args: &[&str], env: &[(&str, String)]) -> Started {
+        use std::io::BufRead;
+        let mut child = Command::new("bash")
+            .arg(repo_root().join("run.sh"))
+            .args(args)
+            .current_dir(repo_root())
+            .env("CARGO_TARGET_DIR", target_dir())
+            .envs(env.iter().map(|(name, value)| (name, value)))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (sender, lines) = std::sync::mpsc::channel();
+        for stream in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let sender = sender.clone();
+            std::thread::spawn(move || {
+                for line in std::io::BufReader::new(stream)
+                    .lines()
+                    .map_while(Result::ok)
+                {
+                    let _ = sender.send(line);
+                }
+            });
+        }
+        Started {
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Reads lines until one contains `text` (builds included: at most five minutes).
+    fn wait_for(&mut self, text: &str) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+        while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(text) {
+                        return line;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        panic!("expected {text:?}; printed:\n{}", self.seen.join("\n"));
+    }
+
+    fn terminate(&self) {
+        // SAFETY: kill(2) on our own child's pid: no memory effects.
+        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
+    }
+
+    fn exit_status(&mut self) -> std::process::ExitStatus {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "./run.sh did not stop; printed:\n{}",
+                self.seen.join("\n")
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}
+
+#[test]
+fn run_sh_starts_the_app_and_the_explorer_and_stops_both() {
+    let (app, ui, grpc, http) = (free_port(), free_port(), free_port(), free_port());
+    let mut run = Started::new(
+        &["04", "--solution"],
+        &[
+            ("APP_PORT", app.to_string()),
+            ("EXPLORER_PORT", ui.to_string()),
+            ("EXPLORER_OTLP_GRPC_PORT", grpc.to_string()),
+            ("EXPLORER_OTLP_HTTP_PORT", http.to_string()),
+            (
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                format!("http://127.0.0.1:{http}"),
+            ),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf".into()),
+            ("OTEL_BSP_SCHEDULE_DELAY", "100".into()),
+        ],
+    );
+    let explorer_line = run.wait_for("Trace explorer: ");
+    assert!(
+        explorer_line.contains(&format!("http://127.0.0.1:{ui}")),
+        "{explorer_line}"
+    );
+    run.wait_for(&format!("Sequence of numbers: http://127.0.0.1:{app}"));
+
+    // One click's worth: /fib?index=5 and its 14 sub-requests, traced into the explorer.
+    assert_eq!(http_get(app, "/fib?index=5").trim(), "5");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let spans = loop {
+        let stats: serde_json::Value = serde_json::from_str(&http_get(ui, "/api/stats")).unwrap();
+        let spans = stats["spans"].as_u64().unwrap();
+        if spans >= 44 || std::time::Instant::now() > deadline {
+            break spans;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert_eq!(spans, 44, "printed:\n{}", run.seen.join("\n"));
+
+    // SIGTERM to the kit stops the app, and then the explorer: its ports are free again.
+    run.terminate();
+    let status = run.exit_status();
+    assert!(
+        status.success(),
+        "{status:?}; printed:\n{}",
+        run.seen.join("\n")
+    );
+    for port in [app, ui, grpc, http] {
+        assert!(
+            std::net::TcpListener::bind(("127.0.0.1", port)).is_ok(),
+            "port {port} is still taken; printed:\n{}",
+            run.seen.join("\n")
+        );
+    }
+}
+
+#[test]
+fn when_the_otlp_port_is_taken_the_app_starts_anyway_and_says_why() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let http = taken.local_addr().unwrap().port();
+    let mut run = Started::new(
+        &[],
+        &[
+            ("APP_PORT", "0".into()),
+            ("EXPLORER_PORT", "0".into()),
+            ("EXPLORER_OTLP_GRPC_PORT", "0".into()),
+            ("EXPLORER_OTLP_HTTP_PORT", http.to_string()),
+        ],
+    );
+    let why = run.wait_for("is already taken");
+    assert!(why.contains(&format!("port {http} (OTLP/HTTP)")), "{why}");
+    run.wait_for("the app starts anyway");
+    let line = run.wait_for("Sequence of numbers: http://127.0.0.1:");
+    // A request answered means the app is serving, and so listening for SIGTERM too.
+    let port = line
+        .split(':')
+        .nth(2)
+        .and_then(|rest| rest.split_whitespace().next());
+    assert_eq!(
+        http_get(port.unwrap().parse().unwrap(), "/fib?index=1").trim(),
+        "1"
+    );
+    run.terminate();
+    let status = run.exit_status();
+    assert!(
+        status.success(),
+        "{status:?}; printed:\n{}",
+        run.seen.join("\n")
+    );
+}

@@ -1,0 +1,213 @@
+//! `./run.sh` and `./run.sh NN`: the app and the trace explorer, side by side.
+//!
+//! In this order:
+//! 1. build both (cargo's progress shows; the first build takes a minute or two);
+//! 2. start the explorer and wait for the line with its URL, passing its output through. If its
+//!    ports are taken (a Collector runs, say), it says so and the app starts anyway: its spans go
+//!    to whatever listens there;
+//! 3. start the app, whose output goes straight to the terminal, and wait for it to stop;
+//! 4. then stop the explorer.
+//!
+//! Ctrl-C reaches both programs by itself (the terminal signals the whole foreground process
+//! group) and each stops gracefully. A SIGINT or SIGTERM sent to the kit alone is passed on to
+//! the app as a SIGTERM (a second one, after Ctrl-C, changes nothing).
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+
+use crate::cargo::cargo;
+use crate::project::Project;
+
+/// The explorer's package, and how long it may take to print its URL once built.
+pub const EXPLORER_PACKAGE: &str = "explorer";
+const EXPLORER_START: Duration = Duration::from_secs(10);
+/// How long the explorer gets to stop after the app has.
+const EXPLORER_STOP: Duration = Duration::from_secs(3);
+
+/// Builds `package` (and the explorer unless `explorer` is false), then runs them as above.
+pub fn app_with_explorer(
+    project: &Project,
+    package: &str,
+    explorer: bool,
+) -> anyhow::Result<ExitCode> {
+    project.load_env_file()?;
+    eprintln!(
+        "Building {}. The first build takes a minute or two; after that, a few seconds.",
+        if explorer {
+            format!("{package} and the trace explorer")
+        } else {
+            package.to_string()
+        }
+    );
+    // One build each rather than one for both: built alone, each package gets the same features
+    // as when it is built for `./run.sh check` or `./run.sh explorer`, and reuses that build.
+    let packages = if explorer {
+        vec![EXPLORER_PACKAGE, package]
+    } else {
+        vec![package]
+    };
+    for package in packages {
+        let status = cargo(project)
+            .args(["build", "--package", package])
+            .status()
+            .context("could not start cargo")?;
+        if !status.success() {
+            return Ok(ExitCode::from(
+                status.code().unwrap_or(1).clamp(1, 255) as u8
+            ));
+        }
+    }
+
+    let binaries = target_dir(project).join("debug");
+    let mut explorer = match explorer {
+        true => start_explorer(&binaries.join(EXPLORER_PACKAGE)),
+        false => None,
+    };
+    let mut app = Command::new(binaries.join(package))
+        .current_dir(&project.root)
+        .spawn()
+        .with_context(|| format!("could not start {package}"))?;
+    signals::install();
+    let status = loop {
+        if signals::terminate_requested() {
+            signals::terminate(&app);
+        }
+        if let Some(status) = app.try_wait()? {
+            break status;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    if let Some(explorer) = explorer.as_mut() {
+        stop(explorer);
+    }
+    Ok(ExitCode::from(
+        status.code().unwrap_or(1).clamp(0, 255) as u8
+    ))
+}
+
+/// Starts the explorer and waits for its first line (its URL, or why it could not start).
+/// `None` when it did not start: the app runs without it.
+fn start_explorer(binary: &std::path::Path) -> Option<Child> {
+    let mut child = match Command::new(binary).stdout(Stdio::piped()).spawn() {
+        Ok(child) => child,
+        Err(err) => {
+            eprintln!("The trace explorer did not start ({err}); the app starts without it.");
+            return None;
+        }
+    };
+    // Its output is passed on line by line, from a thread, for as long as it runs.
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let (first_line, arrived) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            println!("{line}");
+            let _ = first_line.send(());
+        }
+    });
+    let deadline = Instant::now() + EXPLORER_START;
+    loop {
+        if arrived.recv_timeout(Duration::from_millis(50)).is_ok() {
+            return Some(child);
+        }
+        // It has already said why on stderr (its ports are taken, most likely).
+        if let Ok(Some(_)) = child.try_wait() {
+            eprintln!(
+                "The trace explorer did not start (see above); the app starts anyway, and its \
+                 spans go to whatever listens on the OTLP ports."
+            );
+            return None;
+        }
+        if Instant::now() > deadline {
+            eprintln!("The trace explorer is slow to start; the app starts meanwhile.");
+            return Some(child);
+        }
+    }
+}
+
+/// Asks the explorer to stop (SIGTERM), and kills it if it has not within [`EXPLORER_STOP`].
+fn stop(explorer: &mut Child) {
+    signals::terminate(explorer);
+    let deadline = Instant::now() + EXPLORER_STOP;
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = explorer.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = explorer.kill();
+    let _ = explorer.wait();
+}
+
+/// Where cargo builds: `CARGO_TARGET_DIR` (relative to the kit's folder) or `target/`.
+pub fn target_dir(project: &Project) -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => project.root.join(dir),
+        None => project.root.join("target"),
+    }
+}
+
+/// `./run.sh NN [--solution] [--no-explorer]`: which package, and whether with the explorer.
+pub fn step_options(args: &[String]) -> anyhow::Result<(bool, bool)> {
+    let (mut solution, mut explorer) = (false, true);
+    for arg in &args[1..] {
+        match arg.as_str() {
+            "--solution" => solution = true,
+            "--no-explorer" => explorer = false,
+            other => bail!(
+                "./run.sh {} takes --solution and --no-explorer, not {other:?}",
+                args[0]
+            ),
+        }
+    }
+    Ok((solution, explorer))
+}
+
+#[cfg(unix)]
+mod signals {
+    //! SIGINT and SIGTERM, noted rather than obeyed: the kit outlives its children, so that it
+    //! can stop the explorer once the app is done.
+    use std::process::Child;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    static TERMINATE: AtomicBool = AtomicBool::new(false);
+
+    extern "C" fn note(_signal: libc::c_int) {
+        // Only an atomic store: nothing else is safe in a signal handler.
+        TERMINATE.store(true, Ordering::SeqCst);
+    }
+
+    pub fn install() {
+        let handler = note as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        // SAFETY: `note` is async-signal-safe; a handler (unlike SIG_IGN) is reset in the
+        // children at exec, so they still get Ctrl-C.
+        unsafe {
+            libc::signal(libc::SIGINT, handler);
+            libc::signal(libc::SIGTERM, handler);
+        }
+    }
+
+    /// Whether a signal came, once: the next call says no.
+    pub fn terminate_requested() -> bool {
+        TERMINATE.swap(false, Ordering::SeqCst)
+    }
+
+    pub fn terminate(child: &Child) {
+        // SAFETY: kill(2) on our own child's pid: no memory effects.
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    }
+}
+
+#[cfg(not(unix))]
+mod signals {
+    use std::process::Child;
+    pub fn install() {}
+    pub fn terminate_requested() -> bool {
+        false
+    }
+    pub fn terminate(_child: &Child) {}
+}
