@@ -102,10 +102,16 @@ fn the_opentelemetry_crates_are_on_one_version_line() {
     );
 }
 
-/// The variables the app reads, from its own settings parser.
+/// The variables the app and the trace explorer read, from their own settings parsers.
 fn app_variables() -> BTreeSet<String> {
-    sequence::Config::command()
-        .get_arguments()
+    #[derive(clap::Parser)]
+    struct Explorer {
+        #[command(flatten)]
+        settings: explorer::Settings,
+    }
+    [sequence::Config::command(), Explorer::command()]
+        .iter()
+        .flat_map(|command| command.get_arguments())
         .filter_map(|arg| arg.get_env())
         .map(|name| name.to_string_lossy().into_owned())
         .collect()
