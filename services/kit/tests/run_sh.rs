@@ -151,7 +151,7 @@ fn without_cargo_it_says_how_to_install_rust() {
 }
 
 #[test]
-fn diff_check_and_puzzle_are_run_sh_commands() {
+fn diff_check_puzzle_load_and_explorer_are_run_sh_commands() {
     let root = repo_root();
     let output = run_sh(&root, &["diff", "02"]);
     assert!(output.status.success(), "{}", printed(&output));
@@ -168,6 +168,14 @@ fn diff_check_and_puzzle_are_run_sh_commands() {
     let output = run_sh(&root, &["puzzle", "9", "x"]);
     assert_eq!(output.status.code(), Some(2), "{}", printed(&output));
     assert!(printed(&output).contains("three puzzles"));
+
+    // So do `load` (to the load generator) and `explorer`.
+    let output = run_sh(&root, &["load", "--users", "0"]);
+    assert_eq!(output.status.code(), Some(2), "{}", printed(&output));
+    assert!(printed(&output).contains("--users"), "{}", printed(&output));
+    let output = run_sh(&root, &["explorer", "--max-spans", "lots"]);
+    assert_eq!(output.status.code(), Some(2), "{}", printed(&output));
+    assert!(printed(&output).contains("--max-spans"), "{}", printed(&output));
 }
 
 /// A loopback port that was free a moment ago.

@@ -80,7 +80,7 @@ async fn receive(shared: &Shared, request: Request) -> Result<Response, Refusal>
         // Collector's JSON encoding can produce: an empty list written as `{"arrayValue":{}}`,
         // and `null` for a list or an enum. tests/requests.rs pins both sides.
         Transport::HttpJson => serde_json::from_slice::<ExportTraceServiceRequest>(&body)
-            .map_err(|err| bad_request(format!("malformed OTLP/JSON: {err}")))?,
+            .map_err(|err| bad_request(format!("malformed OTLP/JSON: {err}{}", json_hint(&err))))?,
         _ => ExportTraceServiceRequest::decode(body)
             .map_err(|err| bad_request(format!("malformed OTLP protobuf: {err}")))?,
     };
@@ -89,6 +89,16 @@ async fn receive(shared: &Shared, request: Request) -> Result<Response, Refusal>
         .export(transport, &headers, export_request)
         .map_err(bad_request)?;
     Ok(accepted(transport))
+}
+
+/// A decoder's error says where, not why. The usual why: a client that writes ids the way
+/// protobuf's own JSON mapping does (base64), where OTLP/JSON wants hex.
+fn json_hint(err: &serde_json::Error) -> &'static str {
+    if err.is_data() && err.to_string().contains("invalid character") {
+        " (OTLP/JSON writes traceId, spanId and parentSpanId in hex, not base64)"
+    } else {
+        ""
+    }
 }
 
 /// 200 with an empty `ExportTraceServiceResponse` (no `partial_success`: all was accepted).

@@ -375,6 +375,13 @@ async fn bad_input_gets_a_4xx_with_one_line_and_the_receiver_goes_on() {
             400,
             "malformed OTLP/JSON",
         )),
+        // What protobuf's own JSON mapping writes: the reply says OTLP/JSON wants hex.
+        json(post(
+            "a trace id in base64",
+            span_json("CvdlGRbNQ92ESOshHIAxnA==", "1"),
+            400,
+            "in hex, not base64",
+        )),
         json(post(
             "a trace id of the wrong length",
             span_json("abcd", "1"),
@@ -496,9 +503,9 @@ async fn bad_input_gets_a_4xx_with_one_line_and_the_receiver_goes_on() {
             .iter()
             .all(|rejected| rejected.endpoint == Endpoint::Http)
     );
-    assert_eq!(rejected[10].path, "/v1/metrics");
-    assert_eq!(rejected[12].method, "GET");
-    assert_eq!(rejected[12].status, 405);
+    assert_eq!(rejected[11].path, "/v1/metrics");
+    assert_eq!(rejected[13].method, "GET");
+    assert_eq!(rejected[13].status, 405);
 }
 
 #[tokio::test]
