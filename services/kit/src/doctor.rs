@@ -25,6 +25,7 @@ pub fn run(project: &Project) -> anyhow::Result<ExitCode> {
         ("Rust", rust()),
         (".env", env_file(project)),
         ("app port", app_port(project)),
+        ("explorer ports", explorer_ports()),
         ("Docker", docker()),
         ("Chromium", chromium()),
     ];
@@ -122,6 +123,44 @@ fn app_port(project: &Project) -> Outcome {
             what: format!("cannot listen on {addr}: {err}"),
             fix: "set APP_HOST=127.0.0.1 and an APP_PORT between 1024 and 65535 in .env".into(),
         },
+    }
+}
+
+/// The trace explorer's ports (its settings are read from the environment and `.env`, loaded by
+/// the app's check above; the defaults are the explorer's). OTLP ports held by something else
+/// are fine: a Collector, most likely, which then gets the spans.
+fn explorer_ports() -> Outcome {
+    let setting = |name: &str, default: &str| std::env::var(name).unwrap_or(default.into());
+    let host = setting("EXPLORER_HOST", "127.0.0.1");
+    let taken = |port: &str| {
+        std::net::TcpListener::bind(format!("{host}:{port}"))
+            .is_err_and(|err| err.kind() == std::io::ErrorKind::AddrInUse)
+    };
+    let pages = setting("EXPLORER_PORT", "8091");
+    let otlp = [
+        setting("EXPLORER_OTLP_GRPC_PORT", "4317"),
+        setting("EXPLORER_OTLP_HTTP_PORT", "4318"),
+    ];
+    if taken(&pages) {
+        return Outcome::Problem {
+            what: format!("{host}:{pages} (the explorer's pages) is already in use"),
+            fix: "stop the other program, or set EXPLORER_PORT to another port in .env".into(),
+        };
+    }
+    match otlp.iter().filter(|port| taken(port)).collect::<Vec<_>>() {
+        ports if ports.is_empty() => Outcome::Ok(format!(
+            "{host}:{pages} (pages), {} and {} (OTLP) are free",
+            otlp[0], otlp[1]
+        )),
+        ports => Outcome::Info(format!(
+            "OTLP port(s) {} already in use, most likely by a Collector (docker compose up): the \
+             app's spans go there, and ./run.sh starts the app without the explorer",
+            ports
+                .iter()
+                .map(|p| p.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
     }
 }
 

@@ -175,7 +175,11 @@ fn diff_check_puzzle_load_and_explorer_are_run_sh_commands() {
     assert!(printed(&output).contains("--users"), "{}", printed(&output));
     let output = run_sh(&root, &["explorer", "--max-spans", "lots"]);
     assert_eq!(output.status.code(), Some(2), "{}", printed(&output));
-    assert!(printed(&output).contains("--max-spans"), "{}", printed(&output));
+    assert!(
+        printed(&output).contains("--max-spans"),
+        "{}",
+        printed(&output)
+    );
 }
 
 /// A loopback port that was free a moment ago.
@@ -370,5 +374,26 @@ fn when_the_otlp_port_is_taken_the_app_starts_anyway_and_says_why() {
         status.success(),
         "{status:?}; printed:\n{}",
         run.seen.join("\n")
+    );
+}
+
+#[test]
+fn the_doctor_says_when_the_otlp_ports_are_taken_and_that_it_is_fine() {
+    let kit = copy_of_the_kit();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    std::fs::write(
+        kit.path().join(".env"),
+        format!("EXPLORER_OTLP_HTTP_PORT={port}\nEXPLORER_PORT=0\n"),
+    )
+    .unwrap();
+    let output = run_sh(kit.path(), &["doctor"]);
+    let text = printed(&output);
+    assert!(output.status.success(), "{text}");
+    assert!(
+        text.contains(&format!(
+            "– explorer ports: OTLP port(s) {port} already in use, most likely by a Collector"
+        )),
+        "{text}"
     );
 }
