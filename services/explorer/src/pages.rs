@@ -416,19 +416,17 @@ async fn query_page(State(shared): State<Arc<Shared>>, RawQuery(raw): RawQuery) 
             .map(|(_, value)| value.as_str())
             .collect::<Vec<_>>()
     };
-    // The form shows what was typed, whether or not it reads as a query.
-    let chosen = value("visualize").join(",").to_ascii_uppercase();
+    // The form shows what was asked, whether or not it all reads as a query.
+    let chosen: Vec<Calc> = value("visualize")
+        .iter()
+        .flat_map(|calcs| calcs.split(','))
+        .filter_map(|calc| query::parse_calc(calc).ok())
+        .collect();
     let mut page = QueryPage {
         header,
         calcs: CALCS
             .iter()
-            .map(|calc| {
-                let name = calc.to_string();
-                let checked = chosen
-                    .split(',')
-                    .any(|c| c.replace(' ', "") == name.replace(' ', ""));
-                (name, checked)
-            })
+            .map(|calc| (calc.to_string(), chosen.contains(calc)))
             .collect(),
         filters: value("where").join("\n"),
         group_by: value("group_by").join(", "),
@@ -641,7 +639,8 @@ fn heatmap_view(query: &Query, heatmap: &query::Heatmap) -> HeatmapView {
                     0.15 + 0.85 * (count as f64).ln_1p() / (heatmap.max_count as f64).ln_1p()
                 ),
                 title: format!(
-                    "{count} spans, {} to {}, started {}",
+                    "{count} span{}, {} to {}, started {}",
+                    if count == 1 { "" } else { "s" },
                     duration_text(millis(row.from)),
                     duration_text(millis(row.to)),
                     clock(column.from)

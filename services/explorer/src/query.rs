@@ -554,7 +554,8 @@ impl Query {
     }
 }
 
-fn parse_calc(text: &str) -> Result<Calc, String> {
+/// Reads one calculation, e.g. `P99(duration)`, `p99` or `heatmap`.
+pub fn parse_calc(text: &str) -> Result<Calc, String> {
     let compact: String = text
         .chars()
         .filter(|c| !c.is_whitespace())

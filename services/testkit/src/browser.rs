@@ -1,21 +1,28 @@
 //! The page in headless Chromium, driven over WebDriver.
 //!
-//! The flow of [`go_shows_the_sequence_and_stop_stops_it`]:
+//! [`Browser`] is the reusable part: it finds the tools, starts ChromeDriver and opens a session,
+//! or says why it cannot. [`Browser::start`]:
 //!
-//! 1. find `chromium` and `chromedriver` on `PATH` ([`Tools::find`]); when one is missing, skip
-//!    with the reason printed, or fail in CI (`CI=true`);
-//! 2. start ChromeDriver on a free loopback port ([`ChromeDriver::start`]); it runs in its own
-//!    process group, killed with the Chromium it started when the test ends, even on a panic;
-//! 3. open a session through it with fantoccini ([`open_session`]): headless Chromium with a
-//!    fresh profile and no background traffic, since the machine may have no internet;
-//! 4. on the page: press Go, wait for `0 1 1 2 3 5 8 13`, press Stop, check that the request in
-//!    flight shows as stopped and that nothing more arrives ([`check_go_then_stop`]);
-//! 5. save a screenshot of the page after Stop ([`save_screenshot`]) and close the session.
+//! 1. finds `chromium` and `chromedriver` on `PATH` ([`Tools::find`]); when one is missing, it
+//!    skips with the reason printed (it returns `None`), or fails in CI (`CI=true`);
+//! 2. starts ChromeDriver on a free loopback port ([`ChromeDriver::start`]); it runs in its own
+//!    process group, killed with the Chromium it started when the [`Browser`] is dropped, even on
+//!    a panic;
+//! 3. opens a session through it with fantoccini ([`open_session`]): headless Chromium with a
+//!    fresh profile and no background traffic, since the machine may have no internet.
 //!
-//! The page is read in one script at a time ([`Page::read`]), so that the list, the buttons and
-//! the status always agree, and every failure message can show what the page showed.
+//! Then a test reads its pages with one script at a time ([`Browser::read`],
+//! [`Browser::wait_for`]), so that what it checks always agrees with itself and every failure
+//! message can show what the page showed; it keeps screenshots in `<target>/test-artifacts/`
+//! ([`Browser::save_screenshot`]), and closes the session ([`Browser::close`]).
+//!
+//! The flow of [`go_shows_the_sequence_and_stop_stops_it`], the demo app's page: press Go, wait
+//! for `0 1 1 2 3 5 8 13`, press Stop, check that the request in flight shows as stopped and that
+//! nothing more arrives ([`check_go_then_stop`]); save a screenshot of the page after Stop. Its
+//! page is read by [`Page::read`].
 
 use std::fmt;
+use std::future::Future;
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -25,7 +32,12 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
+use tempfile::TempDir;
 use tokio::process::{Child, Command};
+
+/// The WebDriver client [`Browser::client`] gives, for callers that need more of it (`Locator`,
+/// `elements::Element`) without a dependency of their own.
+pub use fantoccini;
 
 /// The start of the sequence the page must show after Go.
 const FIRST_NUMBERS: [&str; 8] = ["0", "1", "1", "2", "3", "5", "8", "13"];
@@ -35,45 +47,154 @@ const FIRST_NUMBERS_WITHIN: Duration = Duration::from_secs(30);
 /// How long Stop may take to show, and how long the page is then watched for stray numbers.
 const STOP_WITHIN: Duration = Duration::from_secs(10);
 const QUIET_AFTER_STOP: Duration = Duration::from_secs(1);
-/// How often the page is read while waiting for it.
-const POLL: Duration = Duration::from_millis(50);
+/// How often a page is read while waiting for it.
+pub const POLL: Duration = Duration::from_millis(50);
 const HOW_TO_INSTALL: &str = "install with `apt-get install chromium chromium-driver`";
 
 /// Opens the page at `url`, presses Go, checks `0 1 1 2 3 5 …` appear, presses Stop, and checks
 /// that nothing more appears. Skips, with the reason printed, when Chromium or ChromeDriver is
 /// missing, except in CI (`CI=true`), where it fails.
 pub async fn go_shows_the_sequence_and_stop_stops_it(url: &str) {
-    let tools = match Tools::find() {
-        Ok(tools) => tools,
-        Err(missing) if crate::in_ci() => panic!("{missing}; {HOW_TO_INSTALL}"),
-        Err(missing) => {
-            eprintln!("skipped: {missing}; {HOW_TO_INSTALL}");
-            return;
-        }
+    let Some(browser) = Browser::start().await else {
+        return;
     };
-    // Declared before the driver, so removed after Chromium is gone.
-    let profile = tempfile::tempdir().expect("a temporary folder for the Chromium profile");
-    let driver = ChromeDriver::start(&tools.chromedriver).await;
-    let client = open_session(&driver, &tools.chromium, profile.path()).await;
+    browser.goto(url).await;
+    check_go_then_stop(browser.client()).await;
+    browser.save_screenshot("page-after-stop.png").await;
+    browser.close().await;
+}
 
-    client
-        .goto(url)
-        .await
-        .unwrap_or_else(|err| panic!("opening {url}: {err}"));
-    check_go_then_stop(&client).await;
-    let screenshot = save_screenshot(&client).await;
-    eprintln!("the page after Stop: {}", screenshot.display());
+/// Headless Chromium with a WebDriver session open, through a ChromeDriver of its own.
+///
+/// Dropping it (after a failed assertion, say) kills ChromeDriver and every Chromium process it
+/// started, then removes the profile; [`Browser::close`] ends the session properly first.
+pub struct Browser {
+    // Dropped in this order: the session, then the processes, then the profile they used.
+    client: Client,
+    _driver: ChromeDriver,
+    _profile: TempDir,
+}
 
-    client.close().await.expect("closing the WebDriver session");
+impl Browser {
+    /// Starts ChromeDriver and opens a session in headless Chromium. `None` when Chromium or
+    /// ChromeDriver is missing, with the reason printed: the caller skips. In CI (`CI=true`) a
+    /// missing tool is a failure instead.
+    pub async fn start() -> Option<Browser> {
+        let tools = match Tools::find() {
+            Ok(tools) => tools,
+            Err(missing) if crate::in_ci() => panic!("{missing}; {HOW_TO_INSTALL}"),
+            Err(missing) => {
+                eprintln!("skipped: {missing}; {HOW_TO_INSTALL}");
+                return None;
+            }
+        };
+        let profile = tempfile::tempdir().expect("a temporary folder for the Chromium profile");
+        let driver = ChromeDriver::start(&tools.chromedriver).await;
+        let client = open_session(&driver, &tools.chromium, profile.path()).await;
+        Some(Browser {
+            client,
+            _driver: driver,
+            _profile: profile,
+        })
+    }
+
+    /// The WebDriver session, for whatever the methods here do not cover.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Opens `url` and waits for it to load.
+    pub async fn goto(&self, url: &str) {
+        self.client
+            .goto(url)
+            .await
+            .unwrap_or_else(|err| panic!("opening {url}: {err}"));
+    }
+
+    /// Clicks the first element matching the CSS `selector`.
+    pub async fn click(&self, selector: &str) {
+        click(&self.client, selector).await;
+    }
+
+    /// Runs `script` (a function body that `return`s JSON) in the page and gives its result.
+    pub async fn read(&self, script: &str) -> Value {
+        read(&self.client, script).await
+    }
+
+    /// Runs `script` until `ready` holds for its result, at most `within`; `expected` says what
+    /// is awaited, for the failure message, which shows the last result.
+    pub async fn wait_for(
+        &self,
+        within: Duration,
+        expected: &str,
+        script: &str,
+        ready: impl Fn(&Value) -> bool,
+    ) -> Value {
+        wait_until(within, expected, || self.read(script), ready).await
+    }
+
+    /// Saves a PNG of the window as `name` in [`artifacts_folder`], prints where, and gives the
+    /// path.
+    pub async fn save_screenshot(&self, name: &str) -> PathBuf {
+        let png = self
+            .client
+            .screenshot()
+            .await
+            .expect("a screenshot of the page");
+        let path = artifacts_folder().join(name);
+        std::fs::write(&path, png)
+            .unwrap_or_else(|err| panic!("writing {}: {err}", path.display()));
+        eprintln!("screenshot: {}", path.display());
+        path
+    }
+
+    /// Ends the session, then stops ChromeDriver and Chromium and removes the profile.
+    pub async fn close(self) {
+        let Browser {
+            client,
+            _driver: driver,
+            _profile: profile,
+        } = self;
+        client.close().await.expect("closing the WebDriver session");
+        // In this order: the profile is removed once nothing uses it.
+        drop(driver);
+        drop(profile);
+    }
+}
+
+/// `<target>/test-artifacts/`, created if need be: where tests keep what people may want to look
+/// at afterwards (screenshots). `<target>` is the parent of `CARGO_TARGET_TMPDIR` when that is
+/// set, else the nearest folder above the test binary with Cargo's `CACHEDIR.TAG` (Cargo sets
+/// `CARGO_TARGET_TMPDIR` only while compiling integration tests, not when running them, and
+/// this crate is a library); the system's temporary folder as a last resort.
+pub fn artifacts_folder() -> PathBuf {
+    let folder = target_folder()
+        .unwrap_or_else(std::env::temp_dir)
+        .join("test-artifacts");
+    std::fs::create_dir_all(&folder)
+        .unwrap_or_else(|err| panic!("creating {}: {err}", folder.display()));
+    folder
+}
+
+fn target_folder() -> Option<PathBuf> {
+    if let Some(tmp) = std::env::var_os("CARGO_TARGET_TMPDIR") {
+        return Path::new(&tmp).parent().map(Path::to_path_buf);
+    }
+    let binary = std::env::current_exe().ok()?;
+    binary
+        .ancestors()
+        .skip(1)
+        .find(|folder| folder.join("CACHEDIR.TAG").is_file())
+        .map(Path::to_path_buf)
 }
 
 /// Go, then Stop, as a visitor would press them, checking the page after each.
 async fn check_go_then_stop(client: &Client) {
     click(client, "#go").await;
-    let page = wait_for_page(
-        client,
+    let page = wait_until(
         FIRST_NUMBERS_WITHIN,
         &format!("at least {} numbers after Go", FIRST_NUMBERS.len()),
+        || Page::read(client),
         |page| page.values("done").len() >= FIRST_NUMBERS.len(),
     )
     .await;
@@ -86,10 +207,10 @@ async fn check_go_then_stop(client: &Client) {
     );
 
     click(client, "#stop").await;
-    let stopped = wait_for_page(
-        client,
+    let stopped = wait_until(
         STOP_WITHIN,
         "a stopped item, Stop disabled and Go enabled after Stop",
+        || Page::read(client),
         |page| page.count("stopped") == 1 && !page.stop_enabled && page.go_enabled,
     )
     .await;
@@ -241,8 +362,8 @@ async fn open_session(driver: &ChromeDriver, chromium: &Path, profile: &Path) ->
         })
 }
 
-/// Clicks the element matching `selector`.
-async fn click(client: &Client, selector: &str) {
+/// Clicks the first element matching the CSS `selector`.
+pub async fn click(client: &Client, selector: &str) {
     let element = client
         .find(Locator::Css(selector))
         .await
@@ -253,36 +374,35 @@ async fn click(client: &Client, selector: &str) {
         .unwrap_or_else(|err| panic!("clicking {selector}: {err}"));
 }
 
-/// Reads the page until `ready` holds, at most `within`; `expected` says what is awaited.
-async fn wait_for_page(
-    client: &Client,
+/// Runs `script` (a function body that `return`s JSON) in the page and gives its result.
+pub async fn read(client: &Client, script: &str) -> Value {
+    client
+        .execute(script, Vec::new())
+        .await
+        .unwrap_or_else(|err| panic!("reading the page: {err}"))
+}
+
+/// Reads with `read` every [`POLL`] until `ready` holds, at most `within`, and gives the reading
+/// that was ready; `expected` says what is awaited, for the failure message, which shows the
+/// last reading.
+pub async fn wait_until<T: fmt::Display, F: Future<Output = T>>(
     within: Duration,
     expected: &str,
-    ready: impl Fn(&Page) -> bool,
-) -> Page {
+    mut read: impl FnMut() -> F,
+    ready: impl Fn(&T) -> bool,
+) -> T {
     let deadline = Instant::now() + within;
     loop {
-        let page = Page::read(client).await;
-        if ready(&page) {
-            return page;
+        let reading = read().await;
+        if ready(&reading) {
+            return reading;
         }
         assert!(
             Instant::now() < deadline,
-            "expected {expected} within {within:?}; the page shows {page}"
+            "expected {expected} within {within:?}; the page shows {reading}"
         );
         tokio::time::sleep(POLL).await;
     }
-}
-
-/// Saves a PNG of the page to `$CARGO_TARGET_TMPDIR` (else the system's temporary folder).
-async fn save_screenshot(client: &Client) -> PathBuf {
-    let png = client.screenshot().await.expect("a screenshot of the page");
-    let folder = std::env::var_os("CARGO_TARGET_TMPDIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(std::env::temp_dir);
-    let path = folder.join("page-after-stop.png");
-    std::fs::write(&path, png).unwrap_or_else(|err| panic!("writing {}: {err}", path.display()));
-    path
 }
 
 /// What the page shows at one moment.
@@ -313,10 +433,7 @@ const READ_PAGE: &str = r##"
 
 impl Page {
     async fn read(client: &Client) -> Page {
-        let json = client
-            .execute(READ_PAGE, Vec::new())
-            .await
-            .unwrap_or_else(|err| panic!("reading the page: {err}"));
+        let json = read(client, READ_PAGE).await;
         Page::from_json(&json).unwrap_or_else(|| panic!("unexpected page reading: {json}"))
     }
 
