@@ -11,7 +11,6 @@ use std::sync::Arc;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
-use opentelemetry_proto::tonic::trace::v1::{span, status};
 use receiver::{SpanKind, StatusCode};
 use serde_json::{Map, Value as Json, json};
 
@@ -318,12 +317,8 @@ pub fn from_request(
                         )
                     },
                     name: strings.share(&span.name),
-                    kind: kind(span.kind),
-                    status: match status::StatusCode::try_from(status.code) {
-                        Ok(status::StatusCode::Ok) => StatusCode::Ok,
-                        Ok(status::StatusCode::Error) => StatusCode::Error,
-                        _ => StatusCode::Unset,
-                    },
+                    kind: receiver::model::span_kind(span.kind),
+                    status: receiver::model::status_code(status.code),
                     status_message: (!status.message.is_empty())
                         .then(|| status.message.into_boxed_str()),
                     start_unix_nano: span.start_time_unix_nano,
@@ -364,17 +359,6 @@ fn id<const N: usize>(bytes: &[u8]) -> Option<[u8; N]> {
 
 fn bad_id(what: &str, len: usize) -> String {
     format!("{what} does not have {len} bytes")
-}
-
-fn kind(kind: i32) -> SpanKind {
-    match span::SpanKind::try_from(kind) {
-        Ok(span::SpanKind::Internal) => SpanKind::Internal,
-        Ok(span::SpanKind::Server) => SpanKind::Server,
-        Ok(span::SpanKind::Client) => SpanKind::Client,
-        Ok(span::SpanKind::Producer) => SpanKind::Producer,
-        Ok(span::SpanKind::Consumer) => SpanKind::Consumer,
-        _ => SpanKind::Unspecified,
-    }
 }
 
 fn attributes(key_values: Vec<KeyValue>, strings: &mut Strings) -> Attributes {

@@ -346,7 +346,7 @@ fn hex(bytes: &[u8]) -> String {
 
 /// The generated enum names the integers; an integer it does not know is `Unspecified`, as
 /// protobuf treats an unknown enum value.
-fn span_kind(kind: i32) -> SpanKind {
+pub fn span_kind(kind: i32) -> SpanKind {
     match span::SpanKind::try_from(kind) {
         Ok(span::SpanKind::Internal) => SpanKind::Internal,
         Ok(span::SpanKind::Server) => SpanKind::Server,
@@ -357,7 +357,8 @@ fn span_kind(kind: i32) -> SpanKind {
     }
 }
 
-fn status_code(code: i32) -> StatusCode {
+/// OTLP's status code, named; an unknown integer is `Unset`.
+pub fn status_code(code: i32) -> StatusCode {
     match status::StatusCode::try_from(code) {
         Ok(status::StatusCode::Ok) => StatusCode::Ok,
         Ok(status::StatusCode::Error) => StatusCode::Error,
