@@ -102,11 +102,21 @@ async fn forward(State(shared): State<Shared>, request: Request) -> (StatusCode,
         return (StatusCode::SERVICE_UNAVAILABLE, "not ready yet".into());
     };
     // Forwarded as it came, `traceparent` included, so that the app's own server sees it.
-    let mut outgoing = crate::app::client().get(format!("{target}{path}"));
-    if let Some(traceparent) = traceparent {
-        outgoing = outgoing.header("traceparent", traceparent);
-    }
-    match outgoing.send().await {
+    let send = || {
+        let mut outgoing = crate::app::client().get(format!("{target}{path}"));
+        if let Some(traceparent) = &traceparent {
+            outgoing = outgoing.header("traceparent", traceparent);
+        }
+        outgoing.send()
+    };
+    // A pooled connection that the app closes just as the proxy reuses it fails the request
+    // before anything was sent ("connection closed before message completed": a race of
+    // keep-alive, not the app's fault). A GET can be sent again, once, on a fresh connection.
+    let sent = match send().await {
+        Err(err) if err.is_request() && !err.is_timeout() => send().await,
+        sent => sent,
+    };
+    match sent {
         Ok(response) => {
             let status =
                 StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
