@@ -285,7 +285,24 @@ fn waterfall(spans: &[&StoredSpan]) -> Vec<WaterfallRow> {
         .rev()
         .map(|span| (*span, 0))
         .collect();
-    while let Some((span, depth)) = stack.pop() {
+    // Each span once: a client may send spans whose ids form a cycle (two spans with one id, one
+    // the other's parent), and a walk without this would never end.
+    // Spans only reachable through such a cycle are shown after the rest, at the top level.
+    let mut shown: HashSet<*const StoredSpan> = HashSet::new();
+    let mut unreached = spans.iter();
+    loop {
+        let Some((span, depth)) = stack.pop() else {
+            match unreached.find(|span| !shown.contains(&std::ptr::from_ref(**span))) {
+                Some(span) => {
+                    stack.push((*span, 0));
+                    continue;
+                }
+                None => break,
+            }
+        };
+        if !shown.insert(std::ptr::from_ref(span)) {
+            continue;
+        }
         let offset = span.start_unix_nano.saturating_sub(start) as f64 / total * 100.0;
         let width = (span.duration_nanos() as f64 / total * 100.0).max(0.3);
         let text = |attributes: &[(crate::span::Str, crate::span::Val)]| {

@@ -178,11 +178,8 @@ async fn the_puzzles_are_answered_from_solution_04s_spans() {
             "{p99} vs {durations:?}"
         );
     }
-    let (p4, p5) = (
-        rows[0]["values"][0].as_f64().unwrap(),
-        rows[1]["values"][0].as_f64().unwrap(),
-    );
-    assert!(p5 > p4, "index 5 should take longer than index 4: {p99}");
+    // Which is slower is the learner's to find: a timing comparison has no place in a test on a
+    // shared machine (one hiccup during an index 4 would make it fail).
 
     // Puzzle 3 is read off the data: index 5 makes 15 requests, index 4 makes 9.
     let per_index = api(
