@@ -5,7 +5,10 @@
 //!    `estimates.json`.
 //! 2. What tracing costs: `/fib?index=12` of solution 04, exporting over OTLP, against the
 //!    untraced app, in interleaved rounds (`services/bench/benches/overhead.rs`).
-//! 3. Build times: a cold build (empty target folder, registry already downloaded) of what
+//! 3. The trace explorer: OTLP/HTTP ingest from the real exporter, queries over a window of a
+//!    million spans, memory per span (`services/bench/benches/explorer.rs`, which prints its
+//!    own table).
+//! 4. Build times: a cold build (empty target folder, registry already downloaded) of what
 //!    `./run.sh` needs first, a cold build of the whole workspace, and the rebuild after touching
 //!    the step's `main.rs`: wall clock, one run each (three for the rebuild, median).
 //!
@@ -61,6 +64,13 @@ pub fn run(project: &Project) -> anyhow::Result<ExitCode> {
         project,
         "measuring what tracing costs (about a minute)",
         &overhead,
+        None,
+    )?;
+    let explorer = ["bench", "--package", "bench", "--bench", "explorer"];
+    step(
+        project,
+        "measuring the trace explorer (about a minute)",
+        &explorer,
         None,
     )?;
     let medians = INDEXES
