@@ -360,14 +360,13 @@ fn when_the_otlp_port_is_taken_the_app_starts_anyway_and_says_why() {
     run.wait_for("the app starts anyway");
     let line = run.wait_for("Sequence of numbers: http://127.0.0.1:");
     // A request answered means the app is serving, and so listening for SIGTERM too.
+    // "Sequence of numbers: http://127.0.0.1:PORT  (Ctrl-C to stop)"
     let port = line
-        .split(':')
-        .nth(2)
-        .and_then(|rest| rest.split_whitespace().next());
-    assert_eq!(
-        http_get(port.unwrap().parse().unwrap(), "/fib?index=1").trim(),
-        "1"
-    );
+        .split_once("127.0.0.1:")
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .and_then(|port| port.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {line:?}"));
+    assert_eq!(http_get(port, "/fib?index=1").trim(), "1");
     run.terminate();
     let status = run.exit_status();
     assert!(
