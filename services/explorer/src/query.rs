@@ -1079,6 +1079,47 @@ mod tests {
         assert_eq!(run(&trace, &window).matched, 1);
     }
 
+    // Property-based: written filters, and any text at all, read back as themselves through a
+    // link (or are refused), and never panic.
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 256,
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+    #[test]
+    fn written_filters_read_back_as_themselves(
+        field in proptest::sample::select(vec!["name", "fib.index", "duration", "url.query", "trace.id", "kind"]),
+        op in proptest::sample::select(vec!["=", "!=", ">", ">=", "<", "<=", "contains", "exists", "does-not-exist"]),
+        value in proptest::prop_oneof![proptest::strategy::Just(String::new()), "[0-9]{1,3}(\\.[0-9])?(ms|s|us)?", "[a-z =/?]{1,8}", "[0-9a-f]{32}"],
+        group_by in proptest::sample::subsequence(vec!["name", "fib.index", "kind"], 0..3),
+        last in proptest::sample::select(vec!["", "5m", "1h", "all"]),
+    ) {
+        let filter = format!("{field} {op} {value}");
+        let mut pairs = vec![("where".to_string(), filter), ("last".to_string(), last.to_string())];
+        pairs.extend(group_by.iter().map(|field| ("group_by".to_string(), field.to_string())));
+        if let Ok(query) = Query::from_pairs(pairs) {
+            let again = Query::from_query_string(&query.to_query_string());
+            proptest::prop_assert_eq!(again.as_ref().ok(), Some(&query), "{:?}", again);
+        }
+    }
+
+    #[test]
+    fn any_query_reads_or_is_refused_and_round_trips(text in ".{0,40}", filter in ".{0,30}") {
+        let _ = Filter::parse(&filter);
+        if let Ok(query) = Query::from_query_string(&text) {
+            let again = Query::from_query_string(&query.to_query_string());
+            proptest::prop_assert_eq!(again.as_ref().ok(), Some(&query), "{:?}", again);
+        }
+        let pairs = [("where".to_string(), filter.clone()), ("group_by".to_string(), filter)];
+        if let Ok(query) = Query::from_pairs(pairs) {
+            let again = Query::from_query_string(&query.to_query_string());
+            proptest::prop_assert_eq!(again.as_ref().ok(), Some(&query), "{:?}", again);
+        }
+    }
+    }
+
     #[test]
     fn the_heatmap_puts_every_span_in_one_cell() {
         let indexes: Vec<i64> = (0..200).map(|i| i % 12).collect();
