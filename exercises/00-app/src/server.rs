@@ -49,6 +49,7 @@ pub fn app(state: AppState) -> Router {
 ///
 /// A bad index is refused with `400` before anything else happens; a failed sub-request makes
 /// this one fail with `502` (see `sequence::error`).
+// ANCHOR: fib
 async fn fib(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<String, FibError> {
     let index = sequence::index::parse(query.as_deref(), state.max_index)?;
     let value = if index < 2 {
@@ -60,8 +61,10 @@ async fn fib(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result
     };
     Ok(format!("{value}\n"))
 }
+// ANCHOR_END: fib
 
 /// Asks the upstream for F(index) over HTTP.
+// ANCHOR: fetch
 async fn fetch(state: &AppState, index: u32) -> Result<u64, FibError> {
     let url = format!("{}/fib?index={index}", state.upstream);
     let response = state
@@ -72,3 +75,4 @@ async fn fetch(state: &AppState, index: u32) -> Result<u64, FibError> {
         .map_err(|err| FibError::unreachable(&url, &err))?;
     sequence::error::read_number(&url, response).await
 }
+// ANCHOR_END: fetch

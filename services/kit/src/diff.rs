@@ -197,6 +197,14 @@ fn read(dir: &Path, file: &Path, present: bool) -> anyhow::Result<Option<Content
     let path = dir.join(file);
     let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
     Ok(Some(match String::from_utf8(bytes) {
+        // The slides' region markers (`// ANCHOR: name`) are not part of the lesson.
+        Ok(text)
+            if text
+                .lines()
+                .any(|line| deck::anchors::marker(line).is_some()) =>
+        {
+            Content::Text(deck::anchors::strip(&text.replace("\r\n", "\n")))
+        }
         Ok(text) => Content::Text(text.replace("\r\n", "\n")),
         Err(not_text) => Content::Bytes(not_text.into_bytes()),
     }))

@@ -84,11 +84,32 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Build the slides into slides/dist/: deck.html (with speaker notes) and deck-learners.html.
+    Slides,
     /// Measure: /fib latency (release build), cold build and rebuild times. Takes a few minutes.
     Bench,
     /// `NN [--solution]`: a step's number (see "Steps" below).
     #[command(external_subcommand)]
     Step(Vec<String>),
+}
+
+/// `./run.sh slides`: the deck, built from `slides/` with code from the solutions.
+fn slides(project: &project::Project) -> anyhow::Result<ExitCode> {
+    let outputs = deck::build(&project.root, &project.root.join(deck::OUT_DIR))?;
+    println!("The deck is built; each file presents offline, on its own:");
+    for output in outputs {
+        let shown = output
+            .html
+            .strip_prefix(&project.root)
+            .unwrap_or(&output.html);
+        let what = match output.edition {
+            deck::Edition::Presenter => "to present: P opens the presenter view with the notes",
+            deck::Edition::Learners => "to share: the same slides, no notes (no puzzle answers)",
+        };
+        println!("  {}  {what}", shown.display());
+    }
+    println!("Open one in a browser; F for full screen, arrows to move.");
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `./run.sh diff NN`: printed here, coloured when it goes to a terminal.
@@ -125,6 +146,7 @@ fn main() -> ExitCode {
             Command::Check { args } => cargo::checker(&project, "check", &args),
             Command::Puzzle { args } => cargo::checker(&project, "puzzle", &args),
             Command::Diff { step } => diff(&project, &step),
+            Command::Slides => slides(&project),
             Command::Bench => bench::run(&project),
             Command::Step(args) => cargo::run_step(&project, &args),
         }

@@ -12,7 +12,9 @@
 //!   but TODO blocks is one place as a whole. New lines may also go right next to a place,
 //!   blank lines between them aside (a new function after the one the hint is in).
 //!
-//! Exempt: each `.rs` file's leading `//!` block (it names the step and its run command),
+//! Exempt: each `.rs` file's leading `//!` block (it names the step and its run command), the
+//! slides' region markers in solutions (`// ANCHOR: name`, see `services/deck`; an exercise has
+//! none),
 //! `README.md` and `tests/` (they differ by design). `Cargo.toml` must equal the solution's,
 //! apart from the package's name and description.
 
@@ -178,6 +180,23 @@ pub fn drift(root: &Path, step: &Step) -> anyhow::Result<Vec<String>> {
             step.topic
         ));
     }
+    for file in source_files(&step.exercise)? {
+        let text = std::fs::read_to_string(step.exercise.join(&file))?;
+        if let Some((n, line)) = text
+            .lines()
+            .enumerate()
+            .find(|(_, line)| deck::anchors::marker(line).is_some())
+        {
+            problems.push(format!(
+                "exercises/{}-{}/{}:{}: a slide's region marker ({}) belongs in the solution only",
+                step.id(),
+                step.topic,
+                file.display(),
+                n + 1,
+                line.trim()
+            ));
+        }
+    }
     for (dir, allowed) in [(&step.exercise, Some(&todo)), (solution, None)] {
         for file in source_files(dir)? {
             let text = std::fs::read_to_string(dir.join(&file))?;
@@ -221,6 +240,8 @@ fn source_files(crate_dir: &Path) -> anyhow::Result<BTreeSet<PathBuf>> {
 /// A file without its leading `//!` block, which names the step and may differ.
 fn body(file: &Path, text: &str) -> String {
     if file.extension().is_some_and(|ext| ext == "rs") {
+        // The slides' region markers (`// ANCHOR: name`) are in solutions only: not compared.
+        let text = deck::anchors::strip(text);
         let lines: Vec<&str> = text.lines().collect();
         let skip = lines
             .iter()

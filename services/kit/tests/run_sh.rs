@@ -21,14 +21,16 @@ fn target_dir() -> PathBuf {
         .to_path_buf()
 }
 
-/// A copy of the kit's sources (no `target/`, no `.git`, no `.env`) in a temporary folder.
+/// A copy of the kit's sources (no `target/`, no `.git`, no `.env`, none of the slides' npm
+/// packages or built deck) in a temporary folder.
 fn copy_of_the_kit() -> tempfile::TempDir {
     fn copy(from: &Path, to: &Path) {
         std::fs::create_dir_all(to).unwrap();
         for entry in std::fs::read_dir(from).unwrap() {
             let entry = entry.unwrap();
             let name = entry.file_name();
-            if [".git", "target", ".env"].iter().any(|skip| name == *skip) {
+            let skipped = [".git", "target", ".env", "node_modules", "dist"];
+            if skipped.iter().any(|skip| name == *skip) {
                 continue;
             }
             let (from, to) = (entry.path(), to.join(&name));
@@ -183,6 +185,62 @@ fn diff_check_puzzle_load_and_explorer_are_run_sh_commands() {
 }
 
 /// A loopback port that was free a moment ago.
+#[test]
+fn slides_builds_the_deck_and_refuses_a_slide_whose_region_is_gone() {
+    let kit = copy_of_the_kit();
+    // A slide naming a region that the solution does not have: the build fails, saying where.
+    let section = kit.path().join("slides/01-stdout.md");
+    let text = std::fs::read_to_string(&section).unwrap();
+    assert!(text.contains("telemetry.rs:provider}}"));
+    std::fs::write(
+        &section,
+        text.replace("telemetry.rs:provider}}", "telemetry.rs:provder}}"),
+    )
+    .unwrap();
+    let output = run_sh(kit.path(), &["slides"]);
+    let printed_text = printed(&output);
+    assert_eq!(output.status.code(), Some(1), "{printed_text}");
+    assert!(
+        printed_text.contains(
+            "in solutions/01-stdout/src/telemetry.rs: there is no region \"provder\"; \
+             the file has: provider, shutdown"
+        ) && printed_text.contains("slides/01-stdout.md:"),
+        "{printed_text}"
+    );
+    assert!(!kit.path().join("slides/dist/deck.html").exists());
+    std::fs::write(&section, text).unwrap();
+
+    // The real deck, with the Marp CLI that `npm ci` installed in the kit's own slides/.
+    let marp = repo_root().join("slides/node_modules");
+    if !marp.join(".bin/marp").exists() {
+        let reason = "Marp CLI is not installed: `npm ci` in slides/";
+        let in_ci = std::env::var("CI").is_ok_and(|value| value == "true" || value == "1");
+        assert!(!in_ci, "{reason}");
+        eprintln!("skipped the build: {reason}");
+        return;
+    }
+    std::os::unix::fs::symlink(&marp, kit.path().join("slides/node_modules")).unwrap();
+    let output = run_sh(kit.path(), &["slides"]);
+    let printed_text = printed(&output);
+    assert!(output.status.success(), "{printed_text}");
+    assert!(
+        printed_text.contains("slides/dist/deck.html  to present"),
+        "{printed_text}"
+    );
+    assert!(
+        printed_text.contains("slides/dist/deck-learners.html  to share"),
+        "{printed_text}"
+    );
+    for file in [
+        "deck.html",
+        "deck-learners.html",
+        "deck.md",
+        "deck-learners.md",
+    ] {
+        assert!(kit.path().join("slides/dist").join(file).exists(), "{file}");
+    }
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

@@ -118,6 +118,30 @@ fn an_exercise_without_hints_or_with_stray_markers_is_caught() {
 }
 
 #[test]
+fn the_slides_region_markers_belong_in_solutions_and_are_not_compared() {
+    let copy = copy_of_the_steps();
+    // A marker added, or moved, in a solution is no drift: the slides take code from there.
+    let solution = copy.path().join("solutions/01-stdout/src/telemetry.rs");
+    edit(&solution, "    // ANCHOR: provider\n", "");
+    edit(
+        &solution,
+        "pub fn init_traces()",
+        "// ANCHOR: provider\npub fn init_traces()",
+    );
+    assert_eq!(drift_of_step_01(copy.path()), Vec::<String>::new());
+    // In an exercise, one is refused: learners do not see the slides' plumbing.
+    let exercise = copy.path().join("exercises/01-stdout/src/server.rs");
+    edit(&exercise, "pub fn app(", "// ANCHOR: app\npub fn app(");
+    let problems = drift_of_step_01(copy.path());
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("server.rs") && p.contains("belongs in the solution only")),
+        "{problems:#?}"
+    );
+}
+
+#[test]
 fn a_manifest_that_differs_from_the_solution_is_caught() {
     let copy = copy_of_the_steps();
     edit(

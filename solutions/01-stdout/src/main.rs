@@ -28,6 +28,7 @@ async fn main() -> anyhow::Result<()> {
     let config = Config::load();
 
     // Telemetry first, so that every request is traced. `main` owns the provider until the end.
+    // ANCHOR: main
     let tracer_provider = telemetry::init_traces();
 
     // 2. Listen before anything else: `/fib` calls this server, so it needs to know its own URL.
@@ -46,6 +47,7 @@ async fn main() -> anyhow::Result<()> {
 
     // Every request has been answered: now flush their spans.
     telemetry::shutdown(tracer_provider).await;
+    // ANCHOR_END: main
     println!("Stopped.");
     Ok(())
 }

@@ -60,6 +60,7 @@ pub fn app(state: AppState) -> Router {
 async fn trace_request(State(state): State<AppState>, request: Request, next: Next) -> Response {
     // Named after the route, not the path: `GET /fib` whatever the index, so that all the
     // requests to one route can be compared.
+    // ANCHOR: server-span
     let name = match request.extensions().get::<MatchedPath>() {
         Some(route) => format!("{} {}", request.method(), route.as_str()),
         None => request.method().to_string(),
@@ -76,6 +77,7 @@ async fn trace_request(State(state): State<AppState>, request: Request, next: Ne
     let response = next.run(request).with_context(cx.clone()).await;
     cx.span().end();
     response
+    // ANCHOR_END: server-span
 }
 
 /// `GET /fib?index=N`: F(0) = 0, F(1) = 1, and F(N) = F(N-1) + F(N-2), each asked of the upstream.

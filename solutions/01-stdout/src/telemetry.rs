@@ -14,6 +14,7 @@ use opentelemetry_sdk::trace::SdkTracerProvider;
 pub fn init_traces() -> SdkTracerProvider {
     // The stdout exporter prints every span. A "simple" processor hands each span to it as soon
     // as the span ends: good for a first look, too slow for real traffic (step 02 batches).
+    // ANCHOR: provider
     let provider = SdkTracerProvider::builder()
         .with_simple_exporter(opentelemetry_stdout::SpanExporter::default())
         .build();
@@ -21,6 +22,7 @@ pub fn init_traces() -> SdkTracerProvider {
     // Installed globally, `global::tracer(…)` anywhere in the app hands out tracers of this
     // provider. Until then it hands out tracers that record nothing.
     global::set_tracer_provider(provider.clone());
+    // ANCHOR_END: provider
     provider
 }
 
@@ -28,9 +30,11 @@ pub fn init_traces() -> SdkTracerProvider {
 pub async fn shutdown(provider: SdkTracerProvider) {
     // `shutdown` blocks until the exporter is done: run it on a thread meant for blocking,
     // not on one of the few threads that run async tasks.
+    // ANCHOR: shutdown
     match tokio::task::spawn_blocking(move || provider.shutdown()).await {
         Ok(Ok(())) => {}
         Ok(Err(err)) => eprintln!("telemetry: shutting down the tracer provider: {err}"),
         Err(err) => eprintln!("telemetry: shutting down the tracer provider: {err}"),
     }
+    // ANCHOR_END: shutdown
 }

@@ -28,10 +28,12 @@ pub fn init_traces() -> anyhow::Result<SdkTracerProvider> {
             // A batch processor queues finished spans and sends them from a thread of its own,
             // many per request, every second (`otelkit::batch_config`): the request path only
             // pays for putting a span in the queue.
+            // ANCHOR: batch
             let processor = BatchSpanProcessor::builder(otlp_exporter()?)
                 .with_batch_config(otelkit::batch_config())
                 .build();
             provider.with_span_processor(processor)
+            // ANCHOR_END: batch
         }
         TracesExporter::Console => {
             provider.with_simple_exporter(opentelemetry_stdout::SpanExporter::default())
@@ -50,11 +52,13 @@ pub fn init_traces() -> anyhow::Result<SdkTracerProvider> {
 fn resource() -> Resource {
     // The SDK reads OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES by itself. Given neither, it
     // names us `unknown_service:<binary>`: name ourselves instead.
+    // ANCHOR: resource
     let resource = Resource::builder().build();
     match resource.get(&Key::from_static_str("service.name")) {
         Some(name) if !name.as_str().starts_with("unknown_service") => resource,
         _ => Resource::builder().with_service_name(SERVICE_NAME).build(),
     }
+    // ANCHOR_END: resource
 }
 
 /// The OTLP exporter: HTTP/protobuf to port 4318 by default, gRPC to port 4317 with
@@ -62,6 +66,7 @@ fn resource() -> Resource {
 /// `_TIMEOUT` by themselves.
 fn otlp_exporter() -> anyhow::Result<Reported<SpanExporter>> {
     let protocol = otelkit::otlp_protocol()?;
+    // ANCHOR: exporter
     let exporter = match protocol {
         // gRPC to an https:// endpoint (a hosted backend) trusts the system's root
         // certificates only when told to.
@@ -74,6 +79,7 @@ fn otlp_exporter() -> anyhow::Result<Reported<SpanExporter>> {
             .with_protocol(http)
             .build()?,
     };
+    // ANCHOR_END: exporter
     // The SDK keeps export errors to itself; `Reported` says once when nothing is listening.
     Ok(Reported::new(exporter, otelkit::otlp_destination(protocol)))
 }

@@ -69,6 +69,7 @@ async fn trace_request(State(state): State<AppState>, request: Request, next: Ne
     // If the caller sent a `traceparent` header, this request is part of the caller's trace:
     // the propagator reads it into a context, and the server span becomes a child of the
     // caller's span. Without the header, the context is empty and the span starts a new trace.
+    // ANCHOR: extract
     let parent = global::get_text_map_propagator(|propagator| {
         propagator.extract(&HeaderExtractor(request.headers()))
     });
@@ -77,6 +78,7 @@ async fn trace_request(State(state): State<AppState>, request: Request, next: Ne
         .span_builder(name)
         .with_kind(SpanKind::Server)
         .start_with_context(state.tracer.as_ref(), &parent);
+    // ANCHOR_END: extract
 
     // The span is the current one while the handler runs (`with_context`), so that whatever
     // the handler does can find it, and it ends when the response is ready.
@@ -107,20 +109,24 @@ async fn fetch(state: &AppState, index: u32) -> Result<u64, FibError> {
     let url = format!("{}/fib?index={index}", state.upstream);
     // The client span: a child of the current span, the server span of the request that is
     // asking. HTTP client spans are named after the method alone.
+    // ANCHOR: client-span
     let span = state
         .tracer
         .span_builder("GET")
         .with_kind(SpanKind::Client)
         .start(state.tracer.as_ref());
     let cx = Context::current_with_span(span);
+    // ANCHOR_END: client-span
 
     // The propagator writes the client span's trace id and span id into the request's headers
     // (`traceparent: 00-<trace id>-<span id>-01`), so that the server that answers can
     // continue this trace. This is context propagation.
+    // ANCHOR: inject
     let mut headers = HeaderMap::new();
     global::get_text_map_propagator(|propagator| {
         propagator.inject_context(&cx, &mut HeaderInjector(&mut headers));
     });
+    // ANCHOR_END: inject
 
     let response = state.client.get(&url).headers(headers).send().await;
     let result = match response {

@@ -48,7 +48,9 @@ pub fn init_traces() -> anyhow::Result<SdkTracerProvider> {
     // How a trace crosses from one process to the next: the W3C Trace Context propagator
     // reads and writes the `traceparent` header. There is none by default, and then nothing
     // is sent and every request starts a trace of its own.
+    // ANCHOR: propagator
     global::set_text_map_propagator(TraceContextPropagator::new());
+    // ANCHOR_END: propagator
     Ok(provider)
 }
 

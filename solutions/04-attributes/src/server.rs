@@ -92,6 +92,7 @@ async fn trace_request(State(state): State<AppState>, request: Request, next: Ne
 
     // How it went. A 5xx is this server's failure, so the span is an error; a 4xx is the
     // client's, and the conventions leave the server span's status unset.
+    // ANCHOR: status
     let status = response.status();
     let span = cx.span();
     span.set_attribute(KeyValue::new(
@@ -103,6 +104,7 @@ async fn trace_request(State(state): State<AppState>, request: Request, next: Ne
         span.set_status(Status::error(status.to_string()));
     }
     span.end();
+    // ANCHOR_END: status
     response
 }
 
@@ -110,6 +112,7 @@ async fn trace_request(State(state): State<AppState>, request: Request, next: Ne
 /// the client asked for (the `Host` header).
 fn server_attributes(request: &Request) -> Vec<KeyValue> {
     let uri = request.uri();
+    // ANCHOR: server-attributes
     let mut attributes = vec![
         KeyValue::new(HTTP_REQUEST_METHOD, request.method().as_str().to_owned()),
         KeyValue::new(URL_SCHEME, "http"),
@@ -121,6 +124,7 @@ fn server_attributes(request: &Request) -> Vec<KeyValue> {
     if let Some(route) = request.extensions().get::<MatchedPath>() {
         attributes.push(KeyValue::new(HTTP_ROUTE, route.as_str().to_owned()));
     }
+    // ANCHOR_END: server-attributes
     if let Some(host) = request
         .headers()
         .get(HOST)
@@ -147,6 +151,7 @@ fn server_attributes(request: &Request) -> Vec<KeyValue> {
 async fn fib(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<String, FibError> {
     // A span of our own for the work, inside the server span: what the app did, apart from
     // the HTTP around it. `start` makes it a child of the current span.
+    // ANCHOR: fib-span
     let cx = Context::current_with_span(state.tracer.start("fib"));
     let result = compute(&state, query.as_deref())
         .with_context(cx.clone())
@@ -163,21 +168,25 @@ async fn fib(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result
     }
     span.end();
     result.map(|value| format!("{value}\n"))
+    // ANCHOR_END: fib-span
 }
 
 /// Reads the index and computes F(index), asking the upstream for the two numbers before it.
 async fn compute(state: &AppState, query: Option<&str>) -> Result<u64, FibError> {
     let index = sequence::index::parse(query, state.max_index)?;
     // `Context::current()` is the `fib` span's context here (see `with_context` above).
+    // ANCHOR: fib-index
     let cx = Context::current();
     cx.span()
         .set_attribute(KeyValue::new("fib.index", i64::from(index)));
+    // ANCHOR_END: fib-index
     if index < 2 {
         return Ok(u64::from(index));
     }
     // Both sub-requests run at once; if one fails, the other is cancelled.
     let (a, b) = tokio::try_join!(fetch(state, index - 1), fetch(state, index - 2))?;
     // An event: something that happened at one moment of the span, with its own attributes.
+    // ANCHOR: event
     cx.span().add_event(
         "sum",
         vec![
@@ -185,6 +194,7 @@ async fn compute(state: &AppState, query: Option<&str>) -> Result<u64, FibError>
             KeyValue::new("fib.right", b as i64),
         ],
     );
+    // ANCHOR_END: event
     Ok(a + b)
 }
 

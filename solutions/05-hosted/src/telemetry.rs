@@ -104,6 +104,7 @@ fn otlp_exporter() -> anyhow::Result<Reported<SpanExporter>> {
 ///
 /// The key is a secret: it lives in `.env`, goes into this header, and is never printed.
 fn api_key_headers() -> HashMap<String, String> {
+    // ANCHOR: api-key
     let mut headers = HashMap::new();
     if let Ok(key) = std::env::var("HONEYCOMB_API_KEY")
         && !key.trim().is_empty()
@@ -111,6 +112,7 @@ fn api_key_headers() -> HashMap<String, String> {
         headers.insert("x-honeycomb-team".to_string(), key.trim().to_string());
     }
     headers
+    // ANCHOR_END: api-key
 }
 
 /// Sends what is left, then stops the exporter. Call it after the server has stopped.
