@@ -4,6 +4,7 @@
 //! tests count the requests with it too: proof that the recursion is HTTP.
 
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -24,6 +25,9 @@ impl SubRequest {
         self.traceparent.as_deref()?.split('-').nth(2)
     }
 }
+
+/// The pauses before sending a failed sub-request again (see [`forward`]).
+const RETRY_PAUSES: [Duration; 2] = [Duration::from_millis(50), Duration::from_millis(500)];
 
 #[derive(Clone, Default)]
 struct Shared {
@@ -109,19 +113,36 @@ async fn forward(State(shared): State<Shared>, request: Request) -> (StatusCode,
         }
         outgoing.send()
     };
-    // A pooled connection that the app closes just as the proxy reuses it fails the request
-    // before anything was sent ("connection closed before message completed": a race of
-    // keep-alive, not the app's fault). A GET can be sent again, once, on a fresh connection.
-    let sent = match send().await {
-        Err(err) if err.is_request() && !err.is_timeout() => send().await,
-        sent => sent,
-    };
+    // A request that fails before the app answered is not the app's fault when the proxy itself
+    // is the cause: a pooled connection the app closes just as the proxy reuses it ("connection
+    // closed before message completed"), or, with thousands of sub-requests at once on a busy
+    // machine, a connection the app's listen queue had no room for yet. A GET can be sent again:
+    // twice more, after a pause that lets the queue drain.
+    let mut sent = send().await;
+    for pause in RETRY_PAUSES {
+        match &sent {
+            Err(err) if err.is_request() && !err.is_timeout() => {
+                tokio::time::sleep(pause).await;
+                sent = send().await;
+            }
+            _ => break,
+        }
+    }
     match sent {
         Ok(response) => {
             let status =
                 StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
             (status, response.text().await.unwrap_or_default())
         }
-        Err(err) => (StatusCode::BAD_GATEWAY, format!("checker's proxy: {err}")),
+        Err(err) => {
+            // The whole chain: "error sending request" alone does not say what went wrong.
+            let mut message = format!("checker's proxy: {err}");
+            let mut source = std::error::Error::source(&err);
+            while let Some(cause) = source {
+                message.push_str(&format!(": {cause}"));
+                source = cause.source();
+            }
+            (StatusCode::BAD_GATEWAY, message)
+        }
     }
 }
