@@ -206,7 +206,12 @@ pub async fn run(
         output,
         early,
         spans,
-        requests: receiver.requests(),
+        // The trace exports: what every expectation so far is about (headers, transports).
+        requests: receiver
+            .requests()
+            .into_iter()
+            .filter(|request| request.signal == receiver::Signal::Traces)
+            .collect(),
         rejected: receiver.rejected(),
         sub_requests: upstream.seen(),
     })

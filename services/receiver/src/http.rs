@@ -1,5 +1,7 @@
-//! OTLP/HTTP: `POST /v1/traces` with a protobuf or JSON `ExportTraceServiceRequest`, optionally
-//! gzip-compressed, answered with an `ExportTraceServiceResponse` in the same encoding.
+//! OTLP/HTTP: `POST /v1/traces`, `/v1/metrics` or `/v1/logs` with the signal's export request
+//! (e.g. `ExportTraceServiceRequest`) in protobuf or JSON, optionally gzip-compressed, answered
+//! with its export response in the same encoding. One generic path serves the three signals: they
+//! differ only in their message types and the [`Sink`] method they go to (see `signal.rs`).
 //!
 //! Anything else gets a 4xx whose body is one line of plain text saying what was wrong, and is
 //! remembered as a [`RejectedRequest`]. (The specification would have a protobuf or JSON
@@ -17,15 +19,13 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use flate2::read::GzDecoder;
-use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTraceServiceRequest, ExportTraceServiceResponse,
-};
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
 
+use crate::signal::{Export, Signal};
 use crate::store::{Endpoint, RejectedRequest, Sink, Transport};
-
-/// The one path of OTLP/HTTP traces; an exporter appends it to `OTEL_EXPORTER_OTLP_ENDPOINT`.
-pub(crate) const TRACES_PATH: &str = "/v1/traces";
 
 const PROTOBUF: &str = "application/x-protobuf";
 const JSON: &str = "application/json";
@@ -41,7 +41,9 @@ pub(crate) type Refusal = (StatusCode, String);
 
 pub(crate) fn router(sink: Arc<dyn Sink>, max_body_bytes: usize) -> Router {
     Router::new()
-        .route(TRACES_PATH, post(export).fallback(method_not_allowed))
+        .merge(route::<ExportTraceServiceRequest>())
+        .merge(route::<ExportMetricsServiceRequest>())
+        .merge(route::<ExportLogsServiceRequest>())
         .fallback(not_found)
         // Read by the `Bytes` extractor: a longer body is refused while it is read, not after.
         .layer(DefaultBodyLimit::max(max_body_bytes))
@@ -51,16 +53,24 @@ pub(crate) fn router(sink: Arc<dyn Sink>, max_body_bytes: usize) -> Router {
         })
 }
 
-async fn export(State(shared): State<Shared>, request: Request) -> Response {
+/// The signal's path: POST to its export, anything else refused.
+fn route<R: Export>() -> Router<Shared> {
+    Router::new().route(
+        R::SIGNAL.http_path(),
+        post(export::<R>).fallback(method_not_allowed),
+    )
+}
+
+async fn export<R: Export>(State(shared): State<Shared>, request: Request) -> Response {
     let method = request.method().clone();
     let uri = request.uri().clone();
-    match receive(&shared, request).await {
+    match receive::<R>(&shared, request).await {
         Ok(response) => response,
         Err(refusal) => refuse(&shared, &method, &uri, refusal),
     }
 }
 
-async fn receive(shared: &Shared, request: Request) -> Result<Response, Refusal> {
+async fn receive<R: Export>(shared: &Shared, request: Request) -> Result<Response, Refusal> {
     // The headers first: no need to read a body that cannot be understood.
     let transport = transport(request.headers())?;
     let gzip = gzip(request.headers())?;
@@ -79,20 +89,21 @@ async fn receive(shared: &Shared, request: Request) -> Result<Response, Refusal>
         // OTLP allows), unknown fields ignored. It refuses some valid proto3 JSON, which the
         // Collector's JSON encoding can produce: an empty list written as `{"arrayValue":{}}`,
         // and `null` for a list or an enum. tests/requests.rs pins both sides.
-        Transport::HttpJson => serde_json::from_slice::<ExportTraceServiceRequest>(&body)
+        Transport::HttpJson => serde_json::from_slice::<R>(&body)
             .map_err(|err| bad_request(format!("malformed OTLP/JSON: {err}{}", json_hint(&err))))?,
-        _ => ExportTraceServiceRequest::decode(body)
-            .map_err(|err| bad_request(format!("malformed OTLP protobuf: {err}")))?,
+        _ => {
+            R::decode(body).map_err(|err| bad_request(format!("malformed OTLP protobuf: {err}")))?
+        }
     };
-    shared
-        .sink
-        .export(transport, &headers, export_request)
+    export_request
+        .deliver(&*shared.sink, transport, &headers)
         .map_err(bad_request)?;
-    Ok(accepted(transport))
+    Ok(accepted::<R>(transport))
 }
 
 /// A decoder's error says where, not why. The usual why: a client that writes ids the way
-/// protobuf's own JSON mapping does (base64), where OTLP/JSON wants hex.
+/// protobuf's own JSON mapping does (base64), where OTLP/JSON wants hex. (Every signal's ids are
+/// hex in OTLP/JSON: spans', log records', exemplars'.)
 fn json_hint(err: &serde_json::Error) -> &'static str {
     if err.is_data() && err.to_string().contains("invalid character") {
         " (OTLP/JSON writes traceId, spanId and parentSpanId in hex, not base64)"
@@ -101,9 +112,9 @@ fn json_hint(err: &serde_json::Error) -> &'static str {
     }
 }
 
-/// 200 with an empty `ExportTraceServiceResponse` (no `partial_success`: all was accepted).
-fn accepted(transport: Transport) -> Response {
-    let response = ExportTraceServiceResponse::default();
+/// 200 with the signal's empty export response (no `partial_success`: all was accepted).
+fn accepted<R: Export>(transport: Transport) -> Response {
+    let response = R::Response::default();
     match transport {
         Transport::HttpJson => {
             // Serializing a generated message to a Vec cannot fail; "{}" means the same anyway.
@@ -199,7 +210,7 @@ fn bad_request(message: String) -> Refusal {
 async fn method_not_allowed(State(shared): State<Shared>, method: Method, uri: Uri) -> Response {
     let refusal = (
         StatusCode::METHOD_NOT_ALLOWED,
-        format!("{method} {TRACES_PATH}: OTLP/HTTP exports with POST"),
+        format!("{method} {}: OTLP/HTTP exports with POST", uri.path()),
     );
     let mut response = refuse(&shared, &method, &uri, refusal);
     response
@@ -211,17 +222,23 @@ async fn method_not_allowed(State(shared): State<Shared>, method: Method, uri: U
 async fn not_found(State(shared): State<Shared>, method: Method, uri: Uri) -> Response {
     let path = uri.path();
     // The classic mistake: the full URL given where the exporter wants a base, so it appends
-    // `/v1/traces` a second time.
-    let hint = if path.ends_with(TRACES_PATH) {
-        format!(
-            " (OTEL_EXPORTER_OTLP_ENDPOINT is a base URL: the exporter appends {TRACES_PATH} itself)"
-        )
-    } else {
-        String::new()
+    // `/v1/traces` (or `/v1/metrics`, `/v1/logs`) a second time.
+    let hint = match Signal::ALL
+        .into_iter()
+        .find(|signal| path.ends_with(signal.http_path()))
+    {
+        Some(signal) => format!(
+            " (OTEL_EXPORTER_OTLP_ENDPOINT is a base URL: the exporter appends {} itself)",
+            signal.http_path()
+        ),
+        None => String::new(),
     };
     let refusal = (
         StatusCode::NOT_FOUND,
-        format!("no such path {path}: OTLP/HTTP traces go to POST {TRACES_PATH}{hint}"),
+        format!(
+            "no such path {path}: OTLP/HTTP exports go to POST /v1/traces, /v1/metrics or \
+             /v1/logs{hint}"
+        ),
     );
     refuse(&shared, &method, &uri, refusal)
 }

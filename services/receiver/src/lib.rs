@@ -1,12 +1,15 @@
-//! # `receiver`: a real OTLP trace receiver, in process, on loopback
+//! # `receiver`: a real OTLP receiver for traces, metrics and logs, in process, on loopback
 //!
-//! What the kit's tests and the learner's checker send traces to instead of a Collector: it listens on two free loopback ports, for OTLP/gRPC and for OTLP/HTTP (protobuf
-//! or JSON, plain or gzip), decodes with the types opentelemetry-proto generates from the OTLP
-//! protobuf definitions, and keeps every span it gets in memory as a flat [`ReceivedSpan`].
-//! Together with each request's transport and headers, that is all a test needs to assert what an
-//! app exported, and how.
+//! What the kit's tests and the learner's checker send telemetry to instead of a Collector: it
+//! listens on two free loopback ports, for OTLP/gRPC and for OTLP/HTTP (protobuf or JSON, plain or
+//! gzip), decodes with the types opentelemetry-proto generates from the OTLP protobuf definitions,
+//! and keeps everything it gets in memory, flat: each span as a [`ReceivedSpan`], each metric as
+//! a [`ReceivedMetric`], each log record as a [`ReceivedLog`]. Together with each request's
+//! signal, transport and headers, that is all a test needs to assert what an app exported, and
+//! how.
 //!
-//! A test starts one, points the app or exporter at it, and waits for the spans:
+//! A test starts one, points the app or exporter at it, and waits for the spans (or metrics, or
+//! log records):
 //!
 //! ```text
 //! let receiver = receiver::Receiver::start().await?;
@@ -17,6 +20,9 @@
 //! assert_eq!(spans.len(), 15, "got: {spans:#?}");
 //! assert_eq!(spans[0].service_name(), Some("fib"));
 //! assert_eq!(receiver.requests()[0].header("x-honeycomb-team"), Some("test-key"));
+//! // the same app with a meter provider and a logger provider:
+//! let metrics = receiver.wait_for_metrics("http.server.request.duration", timeout).await;
+//! let logs = receiver.wait_for_logs(1, timeout).await;
 //! ```
 //!
 //! The servers are tasks on the tokio runtime that calls [`Receiver::start`]: they serve only
@@ -25,15 +31,20 @@
 //! multi-thread flavour and does the blocking in `spawn_blocking`. Dropping the `Receiver` stops
 //! both servers and closes their ports and connections.
 //!
-//! - [`model`]: the flat span types and their conversion from OTLP's messages;
+//! - [`model`]: the flat span types and their conversion from OTLP's messages, and the attribute
+//!   [`Value`] all signals share; [`metrics`] and [`logs`]: the same for the other two signals;
 //! - [`store`]: what was received, and the queries on it; the [`Sink`] the transports deliver to
 //!   (the explorer brings its own, and runs the same transports with [`Servers`]);
-//! - `grpc`, `http`: the two transports; `serve`: the accept loop they share.
+//! - `signal`: what the transports need to know of each [`Signal`]; `grpc`, `http`: the two
+//!   transports; `serve`: the accept loop they share.
 
 mod grpc;
 mod http;
+pub mod logs;
+pub mod metrics;
 pub mod model;
 mod serve;
+mod signal;
 pub mod store;
 
 use std::collections::BTreeMap;
@@ -45,7 +56,13 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+pub use logs::ReceivedLog;
+pub use metrics::{
+    ExponentialBuckets, ExponentialHistogramData, HistogramData, MetricKind, MetricPoint,
+    PointValue, Quantile, ReceivedMetric, SummaryData, Temporality,
+};
 pub use model::{Event, Link, ReceivedSpan, SpanKind, Status, StatusCode, Value};
+pub use signal::Signal;
 pub use store::{Endpoint, ReceivedRequest, RejectedRequest, Sink, Transport};
 
 use store::Store;
@@ -78,7 +95,8 @@ impl Default for ReceiverBuilder {
 }
 
 impl ReceiverBuilder {
-    /// Refuses larger requests: `413` over HTTP, `OUT_OF_RANGE` over gRPC.
+    /// Refuses larger requests: `413` over HTTP, `OUT_OF_RANGE` over gRPC (`RESOURCE_EXHAUSTED`
+    /// when a gzip message expands beyond it: tonic's choice).
     pub fn max_body_bytes(mut self, max_body_bytes: usize) -> Self {
         self.max_body_bytes = max_body_bytes;
         self
@@ -125,7 +143,7 @@ impl Receiver {
     }
 
     /// The OTLP/HTTP base, `http://127.0.0.1:PORT`: for `OTEL_EXPORTER_OTLP_ENDPOINT`, to which
-    /// the exporter appends `/v1/traces`.
+    /// the exporter appends `/v1/traces` (`/v1/metrics`, `/v1/logs`).
     pub fn http_endpoint(&self) -> String {
         format!("http://{}", self.http_address)
     }
@@ -134,7 +152,23 @@ impl Receiver {
     /// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` or an HTTP exporter's `with_endpoint`, which use the
     /// URL as given.
     pub fn http_traces_url(&self) -> String {
-        format!("{}{}", self.http_endpoint(), http::TRACES_PATH)
+        self.http_url(Signal::Traces)
+    }
+
+    /// The OTLP/HTTP metrics URL, `http://127.0.0.1:PORT/v1/metrics`, as given to
+    /// `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` or an HTTP exporter's `with_endpoint`.
+    pub fn http_metrics_url(&self) -> String {
+        self.http_url(Signal::Metrics)
+    }
+
+    /// The OTLP/HTTP logs URL, `http://127.0.0.1:PORT/v1/logs`, as given to
+    /// `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT` or an HTTP exporter's `with_endpoint`.
+    pub fn http_logs_url(&self) -> String {
+        self.http_url(Signal::Logs)
+    }
+
+    fn http_url(&self, signal: Signal) -> String {
+        format!("{}{}", self.http_endpoint(), signal.http_path())
     }
 
     /// Every span received so far, in order of arrival.
@@ -160,7 +194,32 @@ impl Receiver {
         self.store.wait_for_spans(count, timeout).await
     }
 
-    /// Every export request accepted so far, in order of arrival.
+    /// Every metric received so far, in order of arrival: one per metric per export, so a
+    /// metric exported twice is here twice (with cumulative temporality, the later holds the
+    /// totals).
+    pub fn metrics(&self) -> Vec<ReceivedMetric> {
+        self.store.metrics()
+    }
+
+    /// Waits until a metric called `name` has arrived, or `timeout` has passed, and returns every
+    /// metric received: on a timeout, the ones there are, for the test to report.
+    pub async fn wait_for_metrics(&self, name: &str, timeout: Duration) -> Vec<ReceivedMetric> {
+        self.store.wait_for_metrics(name, timeout).await
+    }
+
+    /// Every log record received so far, in order of arrival.
+    pub fn logs(&self) -> Vec<ReceivedLog> {
+        self.store.logs()
+    }
+
+    /// Waits until at least `count` log records have arrived, or `timeout` has passed, and
+    /// returns every record received: on a timeout, the ones there are.
+    pub async fn wait_for_logs(&self, count: usize, timeout: Duration) -> Vec<ReceivedLog> {
+        self.store.wait_for_logs(count, timeout).await
+    }
+
+    /// Every export request accepted so far, of every signal, in order of arrival; each says
+    /// its [`Signal`].
     pub fn requests(&self) -> Vec<ReceivedRequest> {
         self.store.requests()
     }
@@ -170,7 +229,8 @@ impl Receiver {
         self.store.rejected()
     }
 
-    /// Forgets every span and request received so far, e.g. between two parts of a test.
+    /// Forgets every span, metric, log record and request received so far, and every refusal,
+    /// e.g. between two parts of a test.
     pub fn clear(&self) {
         self.store.clear();
     }

@@ -5,6 +5,8 @@
 //! enums as integers and attribute values as a `oneof`. A test wants `span.name`,
 //! `span.attribute("fib.index")?.as_i64()` and `span.service_name()`, so each span here carries a
 //! copy of its resource and scope, ids in lower-case hex, and enums with names.
+//!
+//! [`Value`] and the conversions of attributes serve [`crate::metrics`] and [`crate::logs`] too.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -12,6 +14,7 @@ use std::time::Duration;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{Span, span, status};
 
 /// One span, as received, with the resource and scope it was sent under.
@@ -257,10 +260,7 @@ pub(crate) fn spans_from_request(
 ) -> Result<Vec<ReceivedSpan>, String> {
     let mut spans = Vec::new();
     for resource_spans in request.resource_spans {
-        let resource = resource_spans
-            .resource
-            .map(|resource| attributes(resource.attributes))
-            .unwrap_or_default();
+        let resource = resource_attributes(resource_spans.resource);
         for scope_spans in resource_spans.scope_spans {
             let (scope_name, scope_version) = scope_spans
                 .scope
@@ -340,7 +340,7 @@ fn id(bytes: &[u8], len: usize, what: &str, span_name: &str) -> Result<String, S
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
@@ -367,11 +367,18 @@ pub fn status_code(code: i32) -> StatusCode {
 }
 
 /// Attributes by key. OTLP forbids duplicate keys; should a client send some, the last one wins.
-fn attributes(key_values: Vec<KeyValue>) -> BTreeMap<String, Value> {
+pub(crate) fn attributes(key_values: Vec<KeyValue>) -> BTreeMap<String, Value> {
     key_values
         .into_iter()
         .map(|key_value| (key_value.key, value(key_value.value)))
         .collect()
+}
+
+/// A resource's attributes; none when the client sent no resource.
+pub(crate) fn resource_attributes(resource: Option<Resource>) -> BTreeMap<String, Value> {
+    resource
+        .map(|resource| attributes(resource.attributes))
+        .unwrap_or_default()
 }
 
 /// An OTLP value as the text [`Value`]'s `Display` gives: lists in brackets, maps in braces,

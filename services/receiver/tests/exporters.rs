@@ -346,7 +346,7 @@ async fn dropping_the_receiver_closes_its_ports_and_connections() {
         .await
         .unwrap();
     let mut answer = Vec::new();
-    while !String::from_utf8_lossy(&answer).ends_with("POST /v1/traces\n") {
+    while !String::from_utf8_lossy(&answer).ends_with("/v1/logs\n") {
         let mut buffer = [0_u8; 1024];
         let read = open.read(&mut buffer).await.unwrap();
         assert!(

@@ -1,20 +1,38 @@
-//! Requests written by hand: OTLP/JSON as the specification and other SDKs write it, and every
-//! kind of bad input, each refused with a 4xx and one line saying why, after which the receiver
-//! still serves.
+//! Requests written by hand, for each signal: OTLP/JSON as the specification and other SDKs
+//! write it, and every kind of bad input, each refused with a 4xx and one line saying why, after
+//! which the receiver still serves.
 
 use std::io::Write;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use axum::http::HeaderMap;
 use flate2::Compression;
 use flate2::write::GzEncoder;
+use opentelemetry_proto::tonic::collector::logs::v1::logs_service_client::LogsServiceClient;
+use opentelemetry_proto::tonic::collector::logs::v1::{
+    ExportLogsServiceRequest, ExportLogsServiceResponse,
+};
+use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_client::MetricsServiceClient;
+use opentelemetry_proto::tonic::collector::metrics::v1::{
+    ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+};
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
+use opentelemetry_proto::tonic::metrics::v1::{
+    Gauge, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, metric, number_data_point,
+};
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use prost::Message;
-use receiver::{Endpoint, Receiver, SpanKind, StatusCode, Transport, Value};
+use receiver::{
+    Endpoint, ExponentialBuckets, HistogramData, MetricKind, PointValue, Receiver, RejectedRequest,
+    Servers, Signal, Sink, SpanKind, StatusCode, Temporality, Transport, Value,
+};
+use tonic::codec::CompressionEncoding;
 
 const PROTOBUF: &str = "application/x-protobuf";
 const JSON: &str = "application/json";
@@ -427,8 +445,8 @@ async fn bad_input_gets_a_4xx_with_one_line_and_the_receiver_goes_on() {
             )
         },
         Case {
-            url: format!("{base}/v1/metrics"),
-            ..post("an unknown path", vec![], 404, "no such path /v1/metrics")
+            url: format!("{base}/v1/profiles"),
+            ..post("an unknown path", vec![], 404, "no such path /v1/profiles")
         },
         Case {
             url: format!("{traces}/v1/traces"),
@@ -503,7 +521,7 @@ async fn bad_input_gets_a_4xx_with_one_line_and_the_receiver_goes_on() {
             .iter()
             .all(|rejected| rejected.endpoint == Endpoint::Http)
     );
-    assert_eq!(rejected[11].path, "/v1/metrics");
+    assert_eq!(rejected[11].path, "/v1/profiles");
     assert_eq!(rejected[13].method, "GET");
     assert_eq!(rejected[13].status, 405);
 }
@@ -610,4 +628,564 @@ async fn wait_for_spans_returns_what_there_is_when_time_is_up_and_clear_forgets(
     assert_eq!(receiver.traces().len(), 0);
     let spans = receiver.wait_for_spans(1, Duration::from_millis(10)).await;
     assert_eq!(spans, vec![]);
+}
+
+// --- Metrics and logs: the same HTTP path and gRPC server as traces, hence the same answers.
+
+/// A metrics request with one gauge point, built from the generated types; `padding` bytes of
+/// attribute make it as large as a test needs.
+fn one_metric(name: &str, padding: usize) -> ExportMetricsServiceRequest {
+    ExportMetricsServiceRequest {
+        resource_metrics: vec![ResourceMetrics {
+            scope_metrics: vec![ScopeMetrics {
+                metrics: vec![Metric {
+                    name: name.to_string(),
+                    data: Some(metric::Data::Gauge(Gauge {
+                        data_points: vec![NumberDataPoint {
+                            attributes: vec![padding_attribute(padding)],
+                            value: Some(number_data_point::Value::AsDouble(1.5)),
+                            ..Default::default()
+                        }],
+                    })),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    }
+}
+
+/// A logs request with one record whose body is `body`, with the given trace id.
+fn one_log(body: &str, trace_id: Vec<u8>, padding: usize) -> ExportLogsServiceRequest {
+    ExportLogsServiceRequest {
+        resource_logs: vec![ResourceLogs {
+            scope_logs: vec![ScopeLogs {
+                log_records: vec![LogRecord {
+                    body: Some(AnyValue {
+                        value: Some(any_value::Value::StringValue(body.to_string())),
+                    }),
+                    trace_id,
+                    attributes: vec![padding_attribute(padding)],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    }
+}
+
+fn padding_attribute(padding: usize) -> KeyValue {
+    KeyValue {
+        key: "padding".to_string(),
+        value: Some(AnyValue {
+            value: Some(any_value::Value::StringValue("x".repeat(padding))),
+        }),
+        key_strindex: 0,
+    }
+}
+
+/// Metrics in OTLP/JSON as the specification's examples (`examples/metrics.json`) write them:
+/// 64-bit integers as strings, enums as numbers, and one metric of each kind.
+const METRICS_JSON: &str = r#"{"resourceMetrics":[{
+  "resource":{"attributes":[{"key":"service.name","value":{"stringValue":"my.service"}}]},
+  "scopeMetrics":[{"scope":{"name":"my.library","version":"1.0.0"},"metrics":[
+    {"name":"my.counter","unit":"1","description":"I am a Counter",
+     "sum":{"aggregationTemporality":1,"isMonotonic":true,"dataPoints":[
+       {"asInt":"5","startTimeUnixNano":"1544712660300000000","timeUnixNano":"1544712660300000000",
+        "attributes":[{"key":"my.counter.attr","value":{"stringValue":"some value"}}]}]}},
+    {"name":"my.gauge","unit":"1","gauge":{"dataPoints":[{"asDouble":10,"timeUnixNano":"1544712660300000000"}]}},
+    {"name":"my.histogram","unit":"s","histogram":{"aggregationTemporality":2,"dataPoints":[
+       {"count":"2","sum":2,"bucketCounts":["1","1"],"explicitBounds":[1],"min":0,"max":2}]}},
+    {"name":"my.exponential.histogram","exponentialHistogram":{"aggregationTemporality":1,"dataPoints":[
+       {"count":"3","sum":10,"scale":0,"zeroCount":"1","positive":{"offset":1,"bucketCounts":["0","2"]},"min":0,"max":5}]}},
+    {"name":"my.summary","summary":{"dataPoints":[
+       {"count":"4","sum":8,"quantileValues":[{"quantile":0.5,"value":1.5},{"quantile":1,"value":4}]}]}}
+  ]}]}]}"#;
+
+/// A log record as the specification's `examples/logs.json` writes it: upper-case hex ids,
+/// times as strings; here with a structured body.
+const LOGS_JSON: &str = r#"{"resourceLogs":[{
+  "resource":{"attributes":[{"key":"service.name","value":{"stringValue":"my.service"}}]},
+  "scopeLogs":[{"scope":{"name":"my.library","version":"1.0.0"},"logRecords":[
+    {"timeUnixNano":"1544712660300000000","observedTimeUnixNano":"1544712660300000000",
+     "severityNumber":10,"severityText":"Information",
+     "traceId":"5B8EFFF798038103D269B633813FC60C","spanId":"EEE19B7EC3C1B174",
+     "body":{"kvlistValue":{"values":[{"key":"message","value":{"stringValue":"Example log record"}}]}},
+     "attributes":[{"key":"int.attribute","value":{"intValue":"10"}}]},
+    {"severityNumber":17,"body":{"stringValue":"no trace"},"traceId":"","spanId":""}
+  ]}]}]}"#;
+
+#[tokio::test]
+async fn json_metrics_and_logs_of_every_kind_are_received() {
+    let receiver = Receiver::start().await.unwrap();
+    let reply = send(
+        "POST",
+        &receiver.http_metrics_url(),
+        Some(JSON),
+        None,
+        METRICS_JSON.into(),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.content_type, JSON);
+    let response: ExportMetricsServiceResponse = serde_json::from_slice(&reply.body).unwrap();
+    assert_eq!(response.partial_success, None);
+
+    let metrics = receiver.metrics();
+    let kinds: Vec<(&str, MetricKind)> = metrics
+        .iter()
+        .map(|metric| (metric.name.as_str(), metric.kind))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("my.counter", MetricKind::Sum { monotonic: true }),
+            ("my.gauge", MetricKind::Gauge),
+            ("my.histogram", MetricKind::Histogram),
+            ("my.exponential.histogram", MetricKind::ExponentialHistogram),
+            ("my.summary", MetricKind::Summary),
+        ]
+    );
+    let [counter, gauge, histogram, exponential, summary] = &metrics[..] else {
+        unreachable!()
+    };
+    assert_eq!(counter.service_name(), Some("my.service"));
+    assert_eq!(counter.scope_name, "my.library");
+    assert_eq!(
+        (counter.unit.as_str(), counter.description.as_str()),
+        ("1", "I am a Counter")
+    );
+    assert_eq!(counter.temporality, Temporality::Delta);
+    let point = counter.point("my.counter.attr", "some value").unwrap();
+    assert_eq!(point.value, PointValue::Number(Value::Int(5)));
+    assert_eq!(point.time_unix_nano, 1_544_712_660_300_000_000);
+    assert_eq!(gauge.temporality, Temporality::Unspecified);
+    assert_eq!(gauge.points[0].as_f64(), Some(10.0));
+    assert_eq!(gauge.points[0].as_i64(), None, "a double stays a double");
+    assert_eq!(histogram.temporality, Temporality::Cumulative);
+    assert_eq!(
+        histogram.points[0].histogram(),
+        Some(&HistogramData {
+            count: 2,
+            sum: Some(2.0),
+            min: Some(0.0),
+            max: Some(2.0),
+            bounds: vec![1.0],
+            bucket_counts: vec![1, 1],
+        })
+    );
+    let PointValue::ExponentialHistogram(data) = &exponential.points[0].value else {
+        panic!("{exponential:#?}")
+    };
+    assert_eq!((data.count, data.zero_count, data.scale), (3, 1, 0));
+    assert_eq!(
+        data.positive,
+        ExponentialBuckets {
+            offset: 1,
+            counts: vec![0, 2]
+        }
+    );
+    assert_eq!(data.negative, ExponentialBuckets::default());
+    let PointValue::Summary(data) = &summary.points[0].value else {
+        panic!("{summary:#?}")
+    };
+    assert_eq!((data.count, data.sum, data.quantiles.len()), (4, 8.0, 2));
+    assert_eq!(data.quantiles[1].value, 4.0);
+
+    let reply = send(
+        "POST",
+        &receiver.http_logs_url(),
+        Some(JSON),
+        None,
+        LOGS_JSON.into(),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let _: ExportLogsServiceResponse = serde_json::from_slice(&reply.body).unwrap();
+    let logs = receiver.logs();
+    assert_eq!(logs.len(), 2);
+    let record = &logs[0];
+    assert_eq!(record.trace_id, "5b8efff798038103d269b633813fc60c");
+    assert_eq!(record.span_id, "eee19b7ec3c1b174");
+    assert_eq!(record.body, "{message: Example log record}");
+    assert_eq!(
+        (record.severity_number, record.severity_text.as_str()),
+        (10, "Information")
+    );
+    assert_eq!(record.attribute("int.attribute"), Some(&Value::Int(10)));
+    assert_eq!(record.time_unix_nano, 1_544_712_660_300_000_000);
+    assert_eq!(record.service_name(), Some("my.service"));
+    assert_eq!(record.scope_name, "my.library");
+    assert_eq!(
+        (logs[1].trace_id.as_str(), logs[1].span_id.as_str()),
+        ("", "")
+    );
+    assert_eq!(logs[1].body, "no trace");
+
+    let signals: Vec<(Signal, Transport)> = receiver
+        .requests()
+        .iter()
+        .map(|request| (request.signal, request.transport))
+        .collect();
+    assert_eq!(
+        signals,
+        [
+            (Signal::Metrics, Transport::HttpJson),
+            (Signal::Logs, Transport::HttpJson)
+        ]
+    );
+    assert_eq!(receiver.spans(), vec![]);
+}
+
+#[tokio::test]
+async fn metrics_and_logs_in_gzip_protobuf_get_a_protobuf_response() {
+    let receiver = Receiver::start().await.unwrap();
+    let reply = send(
+        "POST",
+        &receiver.http_metrics_url(),
+        Some(PROTOBUF),
+        Some("gzip"),
+        gzip(&one_metric("gzip.gauge", 1).encode_to_vec()),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.content_type, PROTOBUF);
+    ExportMetricsServiceResponse::decode(reply.body.as_slice()).unwrap();
+
+    let reply = send(
+        "POST",
+        &receiver.http_logs_url(),
+        Some(PROTOBUF),
+        Some("gzip"),
+        gzip(&one_log("gzip log", vec![], 1).encode_to_vec()),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    ExportLogsServiceResponse::decode(reply.body.as_slice()).unwrap();
+
+    assert_eq!(receiver.metrics()[0].name, "gzip.gauge");
+    assert_eq!(receiver.metrics()[0].points[0].as_f64(), Some(1.5));
+    assert_eq!(receiver.logs()[0].body, "gzip log");
+}
+
+#[tokio::test]
+async fn bad_metrics_and_logs_get_a_4xx_with_one_line_as_traces_do() {
+    let receiver = Receiver::builder()
+        .max_body_bytes(1024)
+        .start()
+        .await
+        .unwrap();
+    let signals = [
+        (
+            receiver.http_metrics_url(),
+            one_metric("good", 10).encode_to_vec(),
+        ),
+        (
+            receiver.http_logs_url(),
+            one_log("good", vec![], 10).encode_to_vec(),
+        ),
+    ];
+    let mut refused = 0;
+    for (url, good) in &signals {
+        let post = |what, body: Vec<u8>, status, words| Case {
+            what,
+            method: "POST",
+            url: url.clone(),
+            content_type: Some(PROTOBUF),
+            content_encoding: None,
+            body,
+            status,
+            words,
+        };
+        let mut cases = vec![
+            Case {
+                content_type: Some("text/plain"),
+                ..post(
+                    "a wrong content type",
+                    b"hello".to_vec(),
+                    415,
+                    "unsupported Content-Type \"text/plain\"",
+                )
+            },
+            Case {
+                content_type: None,
+                ..post("no content type", b"{}".to_vec(), 415, "no Content-Type")
+            },
+            post(
+                "garbage protobuf",
+                vec![0xff, 0xff, 0xff, 0xff],
+                400,
+                "malformed OTLP protobuf",
+            ),
+            Case {
+                content_type: Some(JSON),
+                ..post(
+                    "garbage JSON",
+                    b"{\"resource".to_vec(),
+                    400,
+                    "malformed OTLP/JSON",
+                )
+            },
+            Case {
+                content_type: Some(JSON),
+                ..post(
+                    "JSON that is not an export request",
+                    b"[1, 2, 3]".to_vec(),
+                    400,
+                    "malformed OTLP/JSON",
+                )
+            },
+            Case {
+                content_encoding: Some("gzip"),
+                ..post(
+                    "a body that is not gzip",
+                    b"not gzip".to_vec(),
+                    400,
+                    "does not decompress",
+                )
+            },
+            post(
+                "a body over the limit",
+                vec![0; 2000],
+                413,
+                "larger than this receiver's limit of 1024 bytes",
+            ),
+            Case {
+                method: "GET",
+                content_type: None,
+                ..post("GET", vec![], 405, "OTLP/HTTP exports with POST")
+            },
+        ];
+        if url.ends_with("/v1/metrics") {
+            let mut no_data = one_metric("no data", 1);
+            no_data.resource_metrics[0].scope_metrics[0].metrics[0].data = None;
+            cases.push(post(
+                "a metric without data",
+                no_data.encode_to_vec(),
+                400,
+                "metric \"no data\" has no data",
+            ));
+        } else {
+            cases.push(post(
+                "a trace id of the wrong length",
+                one_log("short id", vec![1, 2], 1).encode_to_vec(),
+                400,
+                "log record \"short id\": the trace id has 2 bytes, not 16",
+            ));
+            cases.push(Case {
+                content_type: Some(JSON),
+                ..post(
+                    "a trace id in base64",
+                    br#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"traceId":"CvdlGRbNQ92ESOshHIAxnA=="}]}]}]}"#.to_vec(),
+                    400,
+                    "in hex, not base64",
+                )
+            });
+        }
+
+        for case in &cases {
+            let what = format!("{url}: {}", case.what);
+            let reply = send(
+                case.method,
+                &case.url,
+                case.content_type,
+                case.content_encoding,
+                case.body.clone(),
+            )
+            .await;
+            let text = reply.text();
+            assert_eq!(reply.status, case.status, "{what}: {text}");
+            assert!(
+                text.contains(case.words),
+                "{what}: {text:?} lacks {:?}",
+                case.words
+            );
+            assert!(
+                text.ends_with('\n') && text.trim_end().lines().count() == 1,
+                "{what}: not one line: {text:?}"
+            );
+            assert!(reply.content_type.starts_with("text/plain"), "{what}");
+            // Still serving.
+            let reply = send("POST", url, Some(PROTOBUF), None, good.clone()).await;
+            assert_eq!(reply.status, 200, "after {what}: {}", reply.text());
+        }
+        refused += cases.len();
+    }
+
+    assert_eq!(receiver.rejected().len(), refused);
+    assert_eq!(
+        receiver.metrics().len(),
+        9,
+        "only the good requests' metrics"
+    );
+    assert_eq!(receiver.logs().len(), 10, "only the good requests' records");
+    assert!(receiver.logs().iter().all(|record| record.body == "good"));
+}
+
+#[tokio::test]
+async fn grpc_takes_metrics_and_logs_with_the_same_checks_and_limits() {
+    let receiver = Receiver::builder()
+        .max_body_bytes(1024)
+        .start()
+        .await
+        .unwrap();
+    let mut metrics = MetricsServiceClient::connect(receiver.grpc_endpoint())
+        .await
+        .unwrap();
+    let mut logs = LogsServiceClient::connect(receiver.grpc_endpoint())
+        .await
+        .unwrap();
+
+    metrics
+        .clone()
+        .send_compressed(CompressionEncoding::Gzip)
+        .export(one_metric("gzip.gauge", 10))
+        .await
+        .unwrap();
+    let status = metrics.export(one_metric("big", 2000)).await.unwrap_err();
+    assert_eq!(status.code(), tonic::Code::OutOfRange, "{status:?}");
+
+    logs.export(one_log("good", vec![7; 16], 10)).await.unwrap();
+    let status = logs
+        .export(one_log("bad", vec![7; 3], 10))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
+    assert!(
+        status.message().contains("trace id has 3 bytes, not 16"),
+        "{status:?}"
+    );
+    let status = logs.export(one_log("big", vec![], 2000)).await.unwrap_err();
+    assert_eq!(status.code(), tonic::Code::OutOfRange, "{status:?}");
+
+    let names: Vec<String> = receiver.metrics().into_iter().map(|m| m.name).collect();
+    assert_eq!(names, ["gzip.gauge"]);
+    let logs = receiver.logs();
+    assert_eq!(logs.len(), 1);
+    assert_eq!(logs[0].trace_id, "07".repeat(16));
+    let requests = receiver.requests();
+    let signals: Vec<(Signal, Transport)> = requests
+        .iter()
+        .map(|request| (request.signal, request.transport))
+        .collect();
+    assert_eq!(
+        signals,
+        [
+            (Signal::Metrics, Transport::Grpc),
+            (Signal::Logs, Transport::Grpc)
+        ]
+    );
+    assert_eq!(requests[0].header("grpc-encoding"), Some("gzip"));
+}
+
+#[tokio::test]
+async fn wait_for_metrics_and_logs_return_what_there_is_when_time_is_up() {
+    let receiver = Receiver::start().await.unwrap();
+    let post = |url: String, body: Vec<u8>| async move {
+        send("POST", &url, Some(PROTOBUF), None, body).await
+    };
+    post(
+        receiver.http_metrics_url(),
+        one_metric("first", 1).encode_to_vec(),
+    )
+    .await;
+
+    let started = Instant::now();
+    let metrics = receiver
+        .wait_for_metrics("second", Duration::from_millis(300))
+        .await;
+    assert_eq!(metrics.len(), 1);
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    // A metric that came before the call counts.
+    let metrics = receiver
+        .wait_for_metrics("first", Duration::from_secs(30))
+        .await;
+    assert_eq!(metrics.len(), 1);
+
+    // Woken by the arrival, long before the timeout.
+    let started = Instant::now();
+    let (metrics, _) = tokio::join!(
+        receiver.wait_for_metrics("second", Duration::from_secs(30)),
+        async {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            post(
+                receiver.http_metrics_url(),
+                one_metric("second", 1).encode_to_vec(),
+            )
+            .await
+        }
+    );
+    assert_eq!(metrics.len(), 2);
+    let (logs, _) = tokio::join!(receiver.wait_for_logs(1, Duration::from_secs(30)), async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        post(
+            receiver.http_logs_url(),
+            one_log("one", vec![], 1).encode_to_vec(),
+        )
+        .await
+    });
+    assert_eq!(logs.len(), 1);
+    assert!(started.elapsed() < Duration::from_secs(5));
+
+    let logs = receiver.wait_for_logs(2, Duration::from_millis(10)).await;
+    assert_eq!(logs.len(), 1);
+    receiver.clear();
+    assert_eq!(receiver.metrics(), vec![]);
+    assert_eq!(receiver.logs(), vec![]);
+}
+
+/// A keeper of spans only, as the explorer is: it implements `export` and `reject`, and the
+/// default `export_metrics` and `export_logs` accept metrics and logs and drop them, so an app
+/// that exports all three signals to it sees no errors.
+#[tokio::test]
+async fn a_sink_for_spans_only_accepts_metrics_and_logs_and_drops_them() {
+    #[derive(Default)]
+    struct SpansOnly {
+        exports: Mutex<usize>,
+    }
+    impl Sink for SpansOnly {
+        fn export(
+            &self,
+            _: Transport,
+            _: &HeaderMap,
+            _: ExportTraceServiceRequest,
+        ) -> Result<(), String> {
+            *self.exports.lock().unwrap() += 1;
+            Ok(())
+        }
+        fn reject(&self, rejected: RejectedRequest) {
+            panic!("refused: {rejected:?}");
+        }
+    }
+
+    let sink = Arc::new(SpansOnly::default());
+    let grpc = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let http = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", http.local_addr().unwrap());
+    let grpc_endpoint = format!("http://{}", grpc.local_addr().unwrap());
+    let _servers = Servers::spawn(grpc, http, sink.clone(), 1024);
+
+    for (path, body) in [
+        ("/v1/metrics", one_metric("dropped", 1).encode_to_vec()),
+        ("/v1/logs", one_log("dropped", vec![], 1).encode_to_vec()),
+        ("/v1/traces", one_span("kept", 1).encode_to_vec()),
+    ] {
+        let reply = send("POST", &format!("{base}{path}"), Some(PROTOBUF), None, body).await;
+        assert_eq!(reply.status, 200, "{path}: {}", reply.text());
+    }
+    MetricsServiceClient::connect(grpc_endpoint.clone())
+        .await
+        .unwrap()
+        .export(one_metric("dropped", 1))
+        .await
+        .unwrap();
+    LogsServiceClient::connect(grpc_endpoint)
+        .await
+        .unwrap()
+        .export(one_log("dropped", vec![], 1))
+        .await
+        .unwrap();
+    assert_eq!(*sink.exports.lock().unwrap(), 1);
 }
