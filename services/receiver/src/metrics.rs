@@ -14,7 +14,8 @@ use std::collections::BTreeMap;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::metrics::v1::{
-    AggregationTemporality, Metric, exponential_histogram_data_point, metric, number_data_point,
+    AggregationTemporality, Metric, NumberDataPoint, exponential_histogram_data_point, metric,
+    number_data_point,
 };
 
 use crate::model::{Value, attributes, resource_attributes};
@@ -223,35 +224,12 @@ fn received_metric(
                 monotonic: sum.is_monotonic,
             },
             temporality(sum.aggregation_temporality),
-            sum.data_points
-                .into_iter()
-                .map(|p| {
-                    let value = number(p.value);
-                    point(
-                        p.attributes,
-                        p.start_time_unix_nano,
-                        p.time_unix_nano,
-                        value,
-                    )
-                })
-                .collect(),
+            number_points(sum.data_points),
         ),
         metric::Data::Gauge(gauge) => (
             MetricKind::Gauge,
             Temporality::Unspecified,
-            gauge
-                .data_points
-                .into_iter()
-                .map(|p| {
-                    let value = number(p.value);
-                    point(
-                        p.attributes,
-                        p.start_time_unix_nano,
-                        p.time_unix_nano,
-                        value,
-                    )
-                })
-                .collect(),
+            number_points(gauge.data_points),
         ),
         metric::Data::Histogram(histogram) => (
             MetricKind::Histogram,
@@ -352,6 +330,22 @@ fn point(attrs: Vec<KeyValue>, start: u64, time: u64, value: PointValue) -> Metr
         time_unix_nano: time,
         value,
     }
+}
+
+/// The points of a sum or a gauge: one number each.
+fn number_points(points: Vec<NumberDataPoint>) -> Vec<MetricPoint> {
+    points
+        .into_iter()
+        .map(|p| {
+            let value = number(p.value);
+            point(
+                p.attributes,
+                p.start_time_unix_nano,
+                p.time_unix_nano,
+                value,
+            )
+        })
+        .collect()
 }
 
 fn number(value: Option<number_data_point::Value>) -> PointValue {
