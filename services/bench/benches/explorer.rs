@@ -486,6 +486,7 @@ fn fill_window() -> (Shared, Memory, Stages) {
     let shared = Shared::new(Limits {
         max_spans: WINDOW_SPANS,
         max_bytes: 16 << 30,
+        ..Limits::default()
     });
     let mut strings = Strings::new(100_000);
     let (mut decode, mut convert, mut push) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);

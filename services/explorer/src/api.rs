@@ -3,7 +3,9 @@
 //! - `GET /api/stats`: what the window holds, what it dropped, what was refused;
 //! - `GET /api/traces?QUERY&limit=N`: the newest traces with a span the query selects;
 //! - `GET /api/traces/ID`: every span of one trace;
-//! - `GET /api/query?QUERY`: a query's groups, calculations and heatmap (see [`crate::query`]).
+//! - `GET /api/query?QUERY`: a query's groups, calculations and heatmap (see [`crate::query`]);
+//! - `GET /api/logs?severity=…&trace_id=…&contains=…&limit=N`: the newest log records;
+//! - `GET /api/metrics`: every metric, with the latest point of each of its series.
 //!
 //! A mistake gets a 4xx with `{"error": "…"}` saying what was wrong.
 
@@ -16,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value as Json, json};
 
+use crate::logs::LogQuery;
 use crate::query::{self, Query};
 use crate::span::parse_trace_id;
 use crate::window::Shared;
@@ -26,6 +29,8 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/api/traces", get(traces))
         .route("/api/traces/{id}", get(trace))
         .route("/api/query", get(run_query))
+        .route("/api/logs", get(logs))
+        .route("/api/metrics", get(metrics))
         .route("/api/{*rest}", get(unknown))
 }
 
@@ -104,12 +109,34 @@ async fn run_query(
     Ok(axum::Json(json!(query.run(&window))))
 }
 
+/// The newest records first, as an array like `/api/traces`.
+async fn logs(
+    State(shared): State<Arc<Shared>>,
+    RawQuery(raw): RawQuery,
+) -> Result<axum::Json<Json>, ApiError> {
+    let query =
+        LogQuery::from_query_string(raw.as_deref().unwrap_or_default()).map_err(bad_request)?;
+    let logs = shared.logs();
+    let (records, _) = logs.newest(&query);
+    Ok(axum::Json(Json::from_iter(
+        records.iter().map(|record| record.to_json()),
+    )))
+}
+
+/// Every metric by name, each with its series.
+async fn metrics(State(shared): State<Arc<Shared>>) -> axum::Json<Json> {
+    let metrics = shared.metrics();
+    axum::Json(Json::from_iter(
+        metrics.iter().map(|metric| metric.to_json()),
+    ))
+}
+
 async fn unknown(Path(rest): Path<String>) -> ApiError {
     ApiError(
         StatusCode::NOT_FOUND,
         format!(
-            "no such API /api/{rest}: there are /api/stats, /api/traces, /api/traces/ID and \
-             /api/query"
+            "no such API /api/{rest}: there are /api/stats, /api/traces, /api/traces/ID, \
+             /api/query, /api/logs and /api/metrics"
         ),
     )
 }

@@ -3,25 +3,36 @@
 //! Run with: `./run.sh explorer` (`./run.sh` and `./run.sh NN` start it too), then open
 //! <http://127.0.0.1:8091>.
 //!
-//! It takes the place of the Collector and Jaeger on a laptop: it receives OTLP traces where an
-//! exporter sends them by default (gRPC on 4317, HTTP on 4318, protobuf or JSON), keeps the most
-//! recent spans in memory, and answers the questions the workshop asks:
+//! It takes the place of the Collector and Jaeger on a laptop: it receives OTLP traces, metrics
+//! and logs where an exporter sends them by default (gRPC on 4317, HTTP on 4318, protobuf or
+//! JSON), keeps the most recent spans and log records and the latest value of each metric series
+//! in memory, and answers the questions the workshop asks:
 //!
 //! - `/`: the newest traces, with their root span, service, duration, span and error counts;
-//! - `/trace/ID`: one trace as a waterfall, each span with its attributes, events and resource;
+//! - `/trace/ID`: one trace as a waterfall, each span with its attributes, events, log records
+//!   and resource;
 //! - `/query`: COUNT, P50/P95/P99/MAX of the duration and a HEATMAP, WHERE and GROUP BY: enough
 //!   to answer the three puzzles from your own data;
+//! - `/logs`: the newest log records, filtered by severity, trace and text, each linked to its
+//!   trace;
+//! - `/metrics`: each metric's series at their latest value, histograms with their buckets;
 //! - `/api/...`: the same as JSON, for the checker, the tests and `curl`.
 //!
 //! ## Layout
 //! - `span`: the compact span the window keeps, converted from opentelemetry-proto's messages;
-//! - `window`: the bounded window (by count and bytes, oldest dropped first) and its counters;
+//! - `window`: the bounded window (by count and bytes, oldest dropped first), the [`Shared`]
+//!   state the servers write to (the receiver's `Sink`) and its counters;
+//! - `logs` and `metrics`: the log records (a bounded ring) and the metrics' series (the latest
+//!   point of each, a bounded number), made from what the `receiver` crate reads from their OTLP
+//!   messages (its `ReceivedLog` and `ReceivedMetric`);
 //! - `query`: the query language and its one-pass evaluation;
 //! - `api` and `pages`: the JSON API and the web pages (askama templates, no CDN, no framework).
 //!
 //! The OTLP servers are the `receiver` crate's, the same code the tests and the checker use.
 
 pub mod api;
+pub mod logs;
+pub mod metrics;
 pub mod pages;
 pub mod query;
 pub mod span;
@@ -79,6 +90,7 @@ impl Settings {
         Limits {
             max_spans: self.max_spans as usize,
             max_bytes: (self.max_mib as usize) << 20,
+            ..Limits::default()
         }
     }
 }

@@ -4,7 +4,8 @@
 
 use clap::Parser;
 
-/// The kit's built-in trace explorer: receives OTLP traces and shows them at its URL.
+/// The kit's built-in trace explorer: receives OTLP traces, metrics and logs and shows them at
+/// its URL.
 #[derive(Parser)]
 #[command(name = "explorer", version)]
 struct Cli {

@@ -1,10 +1,12 @@
-//! The web pages: the trace list, a trace's waterfall, and the query page. Rendered on the
-//! server with askama (templates in `templates/`); the heatmap and the charts are SVG drawn here,
-//! and every cell, bar and row is a plain link, so the pages need no script and no CDN.
+//! The web pages: the trace list, a trace's waterfall (with each span's log records), the query
+//! page, the log records and the metrics. Rendered on the server with askama (templates in
+//! `templates/`); the heatmap and the charts are SVG drawn here, and every cell, bar and row is a
+//! plain link, so the pages need no script and no CDN.
 //!
 //! Each page reads the window under its lock, turns what it needs into the small view structs
 //! below (text already formatted), and lets go before rendering.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use askama::Template;
@@ -14,10 +16,13 @@ use axum::http::StatusCode;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use receiver::HistogramData;
 
 use crate::api::trace_list_query;
+use crate::logs::{LogQuery, StoredLog};
+use crate::metrics::{self, Kind, Metric, PointValue};
 use crate::query::{self, CALCS, Calc, Field, Filter, Key, Query, QueryResult, Test};
-use crate::span::{StoredSpan, hex, kind_name, millis, parse_trace_id, status_name};
+use crate::span::{StoredSpan, Str, Val, hex, kind_name, millis, parse_trace_id, status_name};
 use crate::window::{Shared, Stats};
 
 const STYLE: &str = include_str!("../static/explorer.css");
@@ -28,6 +33,8 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/traces", get(trace_list))
         .route("/trace/{id}", get(trace_page))
         .route("/query", get(query_page))
+        .route("/logs", get(logs_page))
+        .route("/metrics", get(metrics_page))
         .route("/static/explorer.css", get(style))
         .fallback(not_found)
 }
@@ -50,6 +57,11 @@ pub struct Header {
     pub max_mib: String,
     pub max_spans: usize,
     pub dropped: u64,
+    pub logs: usize,
+    pub dropped_logs: u64,
+    pub series: usize,
+    pub metric_points: u64,
+    pub dropped_points: u64,
     pub rejected: u64,
     pub last_rejection: Option<String>,
 }
@@ -64,6 +76,11 @@ impl From<Stats> for Header {
             max_mib: mib(stats.max_bytes),
             max_spans: stats.max_spans,
             dropped: stats.dropped_spans,
+            logs: stats.logs,
+            dropped_logs: stats.dropped_logs,
+            series: stats.series,
+            metric_points: stats.metric_points_received,
+            dropped_points: stats.dropped_metric_points,
             rejected: stats.rejected,
             last_rejection: stats.last_rejections.into_iter().next(),
         }
@@ -184,6 +201,8 @@ struct TracePage {
     rows: Vec<WaterfallRow>,
     /// Server spans by name, e.g. "15 server spans": the first thing the puzzles ask.
     kinds: String,
+    /// The trace's log records whose span is not on the page (or that have none), by time.
+    trace_logs: Vec<LogRow>,
 }
 
 struct WaterfallRow {
@@ -204,6 +223,10 @@ struct WaterfallRow {
     events: Vec<EventRow>,
     resource: Vec<(String, String)>,
     scope: String,
+    /// The log records emitted in the span, by time.
+    logs: Vec<LogRow>,
+    /// Shown open: the logs page links to a record's span this way.
+    open: bool,
 }
 
 struct EventRow {
@@ -212,8 +235,16 @@ struct EventRow {
     attributes: Vec<(String, String)>,
 }
 
-async fn trace_page(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+async fn trace_page(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
     let header = Header::from(shared.stats());
+    // `?span=ID`: the span to show open.
+    let open = form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        .find(|(name, _)| name == "span")
+        .map(|(_, value)| value.into_owned());
     let Some(trace_id) = parse_trace_id(&id) else {
         return error_page(
             header,
@@ -221,26 +252,46 @@ async fn trace_page(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -
             format!("{id:?} is not a trace id: a trace id is 32 hexadecimal digits."),
         );
     };
+    // Both read at once. No writer ever holds two of these locks, so readers cannot deadlock.
+    let logs = shared.logs();
     let window = shared.read();
     let spans = window.trace(&trace_id);
     if spans.is_empty() {
-        drop(window);
+        let records = logs.of_trace(&trace_id).len();
+        drop((window, logs));
+        // Logs may come without their spans (a step that exports logs only, say).
+        let records = match records {
+            0 => String::new(),
+            1 => format!(" Its one log record is at /logs?trace_id={id}."),
+            n => format!(" Its {n} log records are at /logs?trace_id={id}."),
+        };
         return error_page(
             header,
             StatusCode::NOT_FOUND,
             format!(
                 "No trace {id} here: it never arrived, or the window dropped it to make room \
-                 for newer spans."
+                 for newer spans.{records}"
             ),
         );
     }
     let summary = query::summary(&trace_id, &spans);
-    let rows = waterfall(&spans);
+    // Each span takes its own records; what is left goes under the waterfall.
+    let mut by_span: HashMap<Option<[u8; 8]>, Vec<&StoredLog>> = HashMap::new();
+    for record in logs.of_trace(&trace_id) {
+        by_span.entry(record.span_id).or_default().push(record);
+    }
+    let rows = waterfall(&spans, &mut by_span, open.as_deref());
+    let mut trace_logs: Vec<&StoredLog> = by_span.into_values().flatten().collect();
+    trace_logs.sort_by_key(|record| record.time_unix_nano);
+    let trace_logs = trace_logs
+        .into_iter()
+        .map(|record| log_row(record, Some(summary.start_unix_nano)))
+        .collect();
     let mut kinds = std::collections::BTreeMap::<&str, usize>::new();
     for span in &spans {
         *kinds.entry(kind_name(span.kind)).or_default() += 1;
     }
-    drop(window);
+    drop((window, logs));
     let page = TracePage {
         header,
         id: summary.trace_id,
@@ -256,14 +307,20 @@ async fn trace_page(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -
             .map(|(kind, count)| format!("{count} {kind}"))
             .collect::<Vec<_>>()
             .join(", "),
+        trace_logs,
     };
     render(page, StatusCode::OK)
 }
 
 /// The spans in tree order: each parent followed by its children by start time. A span whose
-/// parent is not in the window is shown at the top level, marked.
-fn waterfall(spans: &[&StoredSpan]) -> Vec<WaterfallRow> {
-    use std::collections::{HashMap, HashSet};
+/// parent is not in the window is shown at the top level, marked. Each span takes its log
+/// records out of `logs`; the one whose id is `open` is shown open.
+fn waterfall(
+    spans: &[&StoredSpan],
+    logs: &mut HashMap<Option<[u8; 8]>, Vec<&StoredLog>>,
+    open: Option<&str>,
+) -> Vec<WaterfallRow> {
+    use std::collections::HashSet;
     let start = spans.iter().map(|s| s.start_unix_nano).min().unwrap_or(0);
     let end = spans.iter().map(|s| s.end_unix_nano).max().unwrap_or(start);
     let total = end.saturating_sub(start).max(1) as f64;
@@ -311,6 +368,7 @@ fn waterfall(spans: &[&StoredSpan]) -> Vec<WaterfallRow> {
                 .map(|(key, value)| (key.to_string(), value.to_string()))
                 .collect::<Vec<_>>()
         };
+        let span_id = hex(&span.span_id);
         rows.push(WaterfallRow {
             indent: depth.min(30),
             name: span.name.to_string(),
@@ -325,7 +383,14 @@ fn waterfall(spans: &[&StoredSpan]) -> Vec<WaterfallRow> {
             offset: format!("{offset:.3}"),
             width: format!("{:.3}", width.min(100.0 - offset).max(0.3)),
             duration: duration_text(millis(span.duration_nanos())),
-            span_id: hex(&span.span_id),
+            open: open == Some(span_id.as_str()),
+            logs: logs
+                .remove(&Some(span.span_id))
+                .unwrap_or_default()
+                .into_iter()
+                .map(|record| log_row(record, Some(span.start_unix_nano)))
+                .collect(),
+            span_id,
             parent_span_id: span.parent_span_id.map(|id| hex(&id)).unwrap_or_default(),
             parent_missing: span
                 .parent_span_id
@@ -698,6 +763,275 @@ fn heatmap_view(query: &Query, heatmap: &query::Heatmap) -> HeatmapView {
     }
 }
 
+// ---------------------------------------------------------------------------------- logs
+
+/// A log record as the pages show it.
+struct LogRow {
+    /// Since the span's start (on the trace page), e.g. `+1.20 ms`; empty on the logs page.
+    at: String,
+    time: String,
+    service: String,
+    severity: String,
+    /// `warn` or `error` (and worse), for the colour; empty otherwise.
+    level: &'static str,
+    body: String,
+    /// `key=value`, separated by commas.
+    attributes: String,
+    /// The record's trace, opened on its span, when it has one.
+    trace_link: Option<String>,
+    trace_id: String,
+    /// Its first 8 digits, enough to tell traces apart on a page.
+    trace_short: String,
+}
+
+/// `since`: what `at` counts from.
+fn log_row(record: &StoredLog, since: Option<u64>) -> LogRow {
+    let trace_id = record.trace_id.map(|id| hex(&id)).unwrap_or_default();
+    LogRow {
+        at: since
+            .map(|since| match record.time_unix_nano.checked_sub(since) {
+                Some(after) => format!("+{}", duration_text(millis(after))),
+                None => format!("−{}", duration_text(millis(since - record.time_unix_nano))),
+            })
+            .unwrap_or_default(),
+        time: clock(record.time_unix_nano),
+        service: record.origin.service_name.to_string(),
+        severity: record.severity_name(),
+        level: match record.severity() {
+            17.. => "error",
+            13..=16 => "warn",
+            _ => "",
+        },
+        body: record.body.to_string(),
+        attributes: attributes_text(&record.attributes),
+        trace_link: record.trace_id.map(|_| match record.span_id {
+            Some(span_id) => {
+                let span_id = hex(&span_id);
+                format!("/trace/{trace_id}?span={span_id}#span-{span_id}")
+            }
+            None => format!("/trace/{trace_id}"),
+        }),
+        trace_short: trace_id.chars().take(8).collect(),
+        trace_id,
+    }
+}
+
+fn attributes_text(attributes: &[(Str, Val)]) -> String {
+    attributes
+        .iter()
+        .map(|(key, value)| format!("{key}={value}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[derive(Template)]
+#[template(path = "logs.html")]
+struct LogsPage {
+    header: Header,
+    /// The form's boxes, as typed.
+    severity: String,
+    trace_id: String,
+    contains: String,
+    error: Option<String>,
+    rows: Vec<LogRow>,
+    /// How many records the filters select, of how many kept.
+    matched: usize,
+    kept: usize,
+    filtered: bool,
+}
+
+async fn logs_page(State(shared): State<Arc<Shared>>, RawQuery(raw): RawQuery) -> Response {
+    let header = Header::from(shared.stats());
+    let raw = raw.unwrap_or_default();
+    let typed = |name: &str| {
+        form_urlencoded::parse(raw.as_bytes())
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.into_owned())
+            .unwrap_or_default()
+    };
+    let mut page = LogsPage {
+        header,
+        severity: typed("severity"),
+        trace_id: typed("trace_id"),
+        contains: typed("contains"),
+        error: None,
+        rows: Vec::new(),
+        matched: 0,
+        kept: 0,
+        filtered: false,
+    };
+    let query = match LogQuery::from_query_string(&raw) {
+        Ok(query) => query,
+        Err(err) => {
+            // Nothing typed is lost: the form shows it again, with the error.
+            page.error = Some(err);
+            return render(page, StatusCode::BAD_REQUEST);
+        }
+    };
+    page.filtered = query != LogQuery::default();
+    {
+        let logs = shared.logs();
+        let (records, matched) = logs.newest(&query);
+        page.rows = records.iter().map(|record| log_row(record, None)).collect();
+        page.matched = matched;
+        page.kept = logs.len();
+    }
+    render(page, StatusCode::OK)
+}
+
+// ---------------------------------------------------------------------------------- metrics
+
+#[derive(Template)]
+#[template(path = "metrics.html")]
+struct MetricsPage {
+    header: Header,
+    metrics: Vec<MetricView>,
+}
+
+struct MetricView {
+    name: String,
+    kind: String,
+    unit: String,
+    temporality: &'static str,
+    description: String,
+    /// After "service" and "attributes".
+    columns: Vec<String>,
+    rows: Vec<SeriesRow>,
+    /// Whether the rows end with a histogram's buckets.
+    buckets: bool,
+}
+
+struct SeriesRow {
+    service: String,
+    attributes: String,
+    cells: Vec<String>,
+    buckets: Option<BucketsView>,
+}
+
+/// A histogram's bucket counts as a row of small bars, each with its range and count as a title.
+struct BucketsView {
+    width: usize,
+    bars: Vec<BucketBar>,
+}
+
+struct BucketBar {
+    x: usize,
+    y: String,
+    height: String,
+    title: String,
+}
+
+async fn metrics_page(State(shared): State<Arc<Shared>>) -> Response {
+    let header = Header::from(shared.stats());
+    let metrics = shared.metrics().iter().map(metric_view).collect();
+    render(MetricsPage { header, metrics }, StatusCode::OK)
+}
+
+fn metric_view(metric: &Metric) -> MetricView {
+    let info = &metric.info;
+    let unit = |label: &str| match info.unit.is_empty() {
+        true => label.to_string(),
+        false => format!("{label} ({})", info.unit),
+    };
+    let columns = match info.kind {
+        Kind::Counter | Kind::UpDownCounter | Kind::Gauge => vec![unit("value")],
+        Kind::Histogram => vec![
+            "count".into(),
+            unit("sum"),
+            unit("mean"),
+            unit("P50, estimated"),
+            unit("P99, estimated"),
+        ],
+        Kind::ExponentialHistogram | Kind::Summary => vec!["count".into(), unit("sum")],
+    };
+    let optional = |value: Option<f64>| value.map_or("–".to_string(), number_text);
+    // "≈": percentiles come from the buckets, not from the values (see `metrics::quantile`).
+    let estimated =
+        |value: Option<f64>| value.map_or("–".to_string(), |v| format!("≈ {}", number_text(v)));
+    let rows = metric
+        .series
+        .values()
+        .map(|series| {
+            let (cells, buckets) = match &series.value {
+                PointValue::Number(Val::Int(value)) => (vec![value.to_string()], None),
+                PointValue::Number(value) => {
+                    (vec![number_text(value.as_f64().unwrap_or(0.0))], None)
+                }
+                PointValue::Histogram(histogram) => (
+                    vec![
+                        histogram.count.to_string(),
+                        optional(histogram.sum),
+                        optional(metrics::mean(histogram)),
+                        estimated(metrics::quantile(histogram, 0.5)),
+                        estimated(metrics::quantile(histogram, 0.99)),
+                    ],
+                    Some(buckets_view(histogram)),
+                ),
+                PointValue::CountSum { count, sum } => {
+                    (vec![count.to_string(), optional(*sum)], None)
+                }
+            };
+            SeriesRow {
+                service: series.service.to_string(),
+                attributes: attributes_text(&series.attributes),
+                cells,
+                buckets,
+            }
+        })
+        .collect();
+    MetricView {
+        name: info.name.to_string(),
+        kind: info.kind.name().replace('_', " "),
+        unit: info.unit.to_string(),
+        temporality: info.temporality,
+        description: info.description.to_string(),
+        buckets: info.kind == Kind::Histogram,
+        columns,
+        rows,
+    }
+}
+
+const BUCKET_WIDTH: usize = 10;
+const BUCKETS_HEIGHT: f64 = 24.0;
+
+fn buckets_view(histogram: &HistogramData) -> BucketsView {
+    let largest = histogram
+        .bucket_counts
+        .iter()
+        .copied()
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64;
+    let bounds = &histogram.bounds;
+    let bars = histogram
+        .bucket_counts
+        .iter()
+        .enumerate()
+        .map(|(i, &count)| {
+            let range = match (i.checked_sub(1).and_then(|i| bounds.get(i)), bounds.get(i)) {
+                (None, Some(upper)) => format!("≤ {}", number_text(*upper)),
+                (Some(lower), Some(upper)) => {
+                    format!("{} to {}", number_text(*lower), number_text(*upper))
+                }
+                (Some(lower), None) => format!("> {}", number_text(*lower)),
+                (None, None) => "every value".to_string(),
+            };
+            // An empty bucket still shows as a line, so that the row reads as a scale.
+            let height = (count as f64 / largest * BUCKETS_HEIGHT).max(1.0);
+            BucketBar {
+                x: i * (BUCKET_WIDTH + 2),
+                y: format!("{:.1}", BUCKETS_HEIGHT - height),
+                height: format!("{height:.1}"),
+                title: format!("{range}: {count}"),
+            }
+        })
+        .collect::<Vec<_>>();
+    BucketsView {
+        width: bars.len() * (BUCKET_WIDTH + 2),
+        bars,
+    }
+}
+
 // ---------------------------------------------------------------------------------- errors
 
 #[derive(Template)]
@@ -716,8 +1050,8 @@ async fn not_found(State(shared): State<Arc<Shared>>, uri: axum::http::Uri) -> R
         Header::from(shared.stats()),
         StatusCode::NOT_FOUND,
         format!(
-            "There is no page {}: the explorer has the trace list (/), traces (/trace/ID) and \
-             queries (/query).",
+            "There is no page {}: the explorer has the trace list (/), traces (/trace/ID), \
+             queries (/query), log records (/logs) and metrics (/metrics).",
             uri.path()
         ),
     )
@@ -731,6 +1065,23 @@ pub fn clock(unix_nanos: u64) -> String {
     let (h, rest) = (millis_of_day / 3_600_000, millis_of_day % 3_600_000);
     let (m, rest) = (rest / 60_000, rest % 60_000);
     format!("{h:02}:{m:02}:{:02}.{:03} UTC", rest / 1000, rest % 1000)
+}
+
+/// A measurement for people: whole numbers as they are, others to five significant digits
+/// (`0.0012346`, `2.65`), without trailing zeros.
+pub fn number_text(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 1e15 {
+        return format!("{value:.0}");
+    }
+    if !value.is_finite() {
+        return value.to_string();
+    }
+    let decimals = (4 - value.abs().log10().floor() as i32).clamp(0, 15) as usize;
+    let text = format!("{value:.decimals$}");
+    match text.contains('.') {
+        true => text.trim_end_matches('0').trim_end_matches('.').to_string(),
+        false => text,
+    }
 }
 
 /// Milliseconds for people: `0.42 ms`, `12.3 ms`, `1.25 s`.

@@ -5,7 +5,7 @@
 //! (keys, names, most values) are shared through [`Strings`], so a span costs its numbers and a
 //! slice of pointers. [`StoredSpan::estimated_bytes`] is what the window's byte bound counts.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 
@@ -258,11 +258,16 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// Reads 32 hex digits back into a trace id.
 pub fn parse_trace_id(text: &str) -> Option<[u8; 16]> {
+    parse_id(text)
+}
+
+/// Reads `2 * N` hex digits back into an id of `N` bytes.
+pub(crate) fn parse_id<const N: usize>(text: &str) -> Option<[u8; N]> {
     let text = text.trim();
-    if text.len() != 32 || !text.is_ascii() {
+    if text.len() != 2 * N || !text.is_ascii() {
         return None;
     }
-    let mut id = [0u8; 16];
+    let mut id = [0u8; N];
     for (i, byte) in id.iter_mut().enumerate() {
         *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
     }
@@ -344,18 +349,9 @@ pub fn from_request(
             .resource
             .map(|resource| attributes(resource.attributes, strings))
             .unwrap_or_default();
-        let service_name = match lookup(&resource, "service.name") {
-            Some(Val::Str(name)) => name.clone(),
-            _ => strings.share("unknown_service"),
-        };
         for scope_spans in resource_spans.scope_spans {
             let scope = scope_spans.scope.unwrap_or_default();
-            let origin = Arc::new(Origin {
-                resource: resource.clone(),
-                service_name: service_name.clone(),
-                scope_name: strings.share(&scope.name),
-                scope_version: strings.share(&scope.version),
-            });
+            let origin = origin(resource.clone(), &scope.name, &scope.version, strings);
             for span in scope_spans.spans {
                 let what = |field: &str| format!("span {:?}: the {field}", span.name);
                 let status = span.status.unwrap_or_default();
@@ -420,6 +416,30 @@ pub fn from_request(
     Ok(spans)
 }
 
+/// The origin of everything sent under one resource and scope, shared by all of it (log records
+/// too).
+pub(crate) fn origin(
+    resource: Attributes,
+    scope_name: &str,
+    scope_version: &str,
+    strings: &mut Strings,
+) -> Arc<Origin> {
+    Arc::new(Origin {
+        service_name: service_name(lookup(&resource, "service.name"), strings),
+        resource,
+        scope_name: strings.share(scope_name),
+        scope_version: strings.share(scope_version),
+    })
+}
+
+/// A resource's `service.name`, or `unknown_service` without one, as the SDKs call it.
+pub(crate) fn service_name(name: Option<&Val>, strings: &mut Strings) -> Str {
+    match name {
+        Some(Val::Str(name)) => name.clone(),
+        _ => strings.share("unknown_service"),
+    }
+}
+
 fn id<const N: usize>(bytes: &[u8]) -> Option<[u8; N]> {
     bytes.try_into().ok()
 }
@@ -457,5 +477,29 @@ fn value(any_value: Option<AnyValue>, strings: &mut Strings) -> Val {
             Val::Str(text.into())
         }
         None => Val::Str(strings.share("")),
+    }
+}
+
+/// The attributes of the receiver's metrics and log records (which it reads from OTLP for the
+/// explorer), kept as [`value`] keeps a span's; in key order, as the receiver's map gives them.
+pub(crate) fn received_attributes(
+    attributes: &BTreeMap<String, receiver::Value>,
+    strings: &mut Strings,
+) -> Attributes {
+    attributes
+        .iter()
+        .map(|(key, value)| (strings.share(key), received_value(value, strings)))
+        .collect()
+}
+
+pub(crate) fn received_value(value: &receiver::Value, strings: &mut Strings) -> Val {
+    match value {
+        receiver::Value::String(value) => Val::Str(strings.share(value)),
+        receiver::Value::Bool(value) => Val::Bool(*value),
+        receiver::Value::Int(value) => Val::Int(*value),
+        receiver::Value::Double(value) => Val::Double(*value),
+        receiver::Value::Empty => Val::Str(strings.share("")),
+        // Bytes in hex, lists and maps as text: the receiver prints them as `value` does.
+        other => Val::Str(other.to_string().into()),
     }
 }

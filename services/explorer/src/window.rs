@@ -4,31 +4,50 @@
 //! index of traces (trace id → the sequence numbers of its spans) stays valid as the ring turns.
 //! Both servers add spans while pages and the API read, so the window is behind one `RwLock`:
 //! a query reads it whole, an export batch takes the write lock only to push its spans.
+//!
+//! Log records and metrics have their own keepers ([`Logs`], [`Metrics`]) behind locks of their
+//! own, so that an app exporting all three signals never makes a span query wait.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, PoisonError, RwLock, RwLockReadGuard};
 
 use axum::http::HeaderMap;
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use receiver::{RejectedRequest, Sink, Transport};
 use serde::Serialize;
 
+use crate::logs::{self, Logs};
+use crate::metrics::{self, Metrics};
 use crate::span::{self, StoredSpan, Strings};
 
-/// How big the window may grow. Whichever bound is reached first drops the oldest spans.
+/// How big the window may grow. Whichever bound is reached first drops the oldest spans; the
+/// log records have bounds of their own, and so do the metrics' series.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
     pub max_spans: usize,
     /// By [`StoredSpan::estimated_bytes`].
     pub max_bytes: usize,
+    /// The most log records kept; older ones are dropped first.
+    pub max_logs: usize,
+    /// The most memory the log records may take, by [`logs::StoredLog::estimated_bytes`].
+    pub max_log_bytes: usize,
+    /// The most metric series (metric, attributes, service); points of new ones beyond it are
+    /// dropped.
+    pub max_series: usize,
 }
 
 impl Default for Limits {
-    /// 200 000 spans (a whole class clicking Go for a while) or 256 MiB, whichever comes first.
+    /// 200 000 spans (a whole class clicking Go for a while) or 256 MiB, whichever comes first;
+    /// 20 000 log records or 64 MiB; 5 000 metric series (the workshop's app makes a few dozen).
     fn default() -> Self {
         Limits {
             max_spans: 200_000,
             max_bytes: 256 * 1024 * 1024,
+            max_logs: 20_000,
+            max_log_bytes: 64 * 1024 * 1024,
+            max_series: 5_000,
         }
     }
 }
@@ -57,7 +76,19 @@ pub struct Stats {
     pub dropped_spans: u64,
     pub max_spans: usize,
     pub max_bytes: usize,
-    /// Export requests received, by transport.
+    /// Log records kept, received (kept or not) and dropped (the oldest, to make room).
+    pub logs: usize,
+    pub logs_received: u64,
+    pub dropped_logs: u64,
+    pub log_bytes: usize,
+    pub max_logs: usize,
+    pub max_log_bytes: usize,
+    /// Metric series kept, points received, and points dropped (of series beyond the limit).
+    pub series: usize,
+    pub metric_points_received: u64,
+    pub dropped_metric_points: u64,
+    pub max_series: usize,
+    /// Export requests received (of any signal), by transport.
     pub exports: Exports,
     /// Requests refused (wrong path, content type, body…): how many, and the newest.
     pub rejected: u64,
@@ -148,9 +179,12 @@ impl Window {
     }
 }
 
-/// The window and its bookkeeping, shared by the OTLP servers (a [`Sink`]) and the web pages.
+/// The window, the log records and the metrics, and their bookkeeping, shared by the OTLP
+/// servers (a [`Sink`]) and the web pages.
 pub struct Shared {
     window: RwLock<Window>,
+    logs: RwLock<Logs>,
+    metrics: RwLock<Metrics>,
     strings: Mutex<Strings>,
     exports: Mutex<Exports>,
     rejections: Mutex<(u64, VecDeque<String>)>,
@@ -160,6 +194,8 @@ impl Shared {
     pub fn new(limits: Limits) -> Shared {
         Shared {
             window: RwLock::new(Window::new(limits)),
+            logs: RwLock::new(Logs::new(limits.max_logs, limits.max_log_bytes)),
+            metrics: RwLock::new(Metrics::new(limits.max_series)),
             strings: Mutex::new(Strings::new(STRINGS_KEPT)),
             exports: Mutex::default(),
             rejections: Mutex::default(),
@@ -172,12 +208,35 @@ impl Shared {
         self.window.read().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Reads the log records; poisoned or not, as [`Shared::read`].
+    pub fn logs(&self) -> RwLockReadGuard<'_, Logs> {
+        self.logs.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Reads the metrics; poisoned or not, as [`Shared::read`].
+    pub fn metrics(&self) -> RwLockReadGuard<'_, Metrics> {
+        self.metrics.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Adds spans already converted (tests and benchmarks fill the window this way too).
     pub fn push(&self, spans: Vec<StoredSpan>) {
         self.window
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .push(spans);
+    }
+
+    fn strings(&self) -> std::sync::MutexGuard<'_, Strings> {
+        self.strings.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn count_export(&self, transport: Transport) {
+        let mut exports = self.exports.lock().unwrap_or_else(PoisonError::into_inner);
+        match transport {
+            Transport::Grpc => exports.grpc += 1,
+            Transport::HttpProtobuf => exports.http_protobuf += 1,
+            Transport::HttpJson => exports.http_json += 1,
+        }
     }
 
     pub fn stats(&self) -> Stats {
@@ -193,14 +252,36 @@ impl Shared {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
+        // One lock at a time: the numbers need not agree to the instant.
+        let (logs, logs_received, dropped_logs, log_bytes) = {
+            let logs = self.logs();
+            let received = logs.len() as u64 + logs.dropped();
+            (logs.len(), received, logs.dropped(), logs.bytes())
+        };
+        let (series, metric_points_received, dropped_metric_points, max_series) = {
+            let metrics = self.metrics();
+            let max = metrics.max_series();
+            (metrics.series(), metrics.received(), metrics.dropped(), max)
+        };
         let window = self.read();
+        let limits = window.limits();
         Stats {
             spans: window.len(),
             traces: window.trace_count(),
             bytes: window.bytes(),
             dropped_spans: window.dropped(),
-            max_spans: window.limits().max_spans,
-            max_bytes: window.limits().max_bytes,
+            max_spans: limits.max_spans,
+            max_bytes: limits.max_bytes,
+            logs,
+            logs_received,
+            dropped_logs,
+            log_bytes,
+            max_logs: limits.max_logs,
+            max_log_bytes: limits.max_log_bytes,
+            series,
+            metric_points_received,
+            dropped_metric_points,
+            max_series,
             exports,
             rejected,
             last_rejections,
@@ -216,17 +297,43 @@ impl Sink for Shared {
         request: ExportTraceServiceRequest,
     ) -> Result<(), String> {
         // Converted outside the window's lock: pages keep reading meanwhile.
-        let spans = {
-            let mut strings = self.strings.lock().unwrap_or_else(PoisonError::into_inner);
-            span::from_request(request, &mut strings)?
-        };
+        let spans = span::from_request(request, &mut self.strings())?;
         self.push(spans);
-        let mut exports = self.exports.lock().unwrap_or_else(PoisonError::into_inner);
-        match transport {
-            Transport::Grpc => exports.grpc += 1,
-            Transport::HttpProtobuf => exports.http_protobuf += 1,
-            Transport::HttpJson => exports.http_json += 1,
-        }
+        self.count_export(transport);
+        Ok(())
+    }
+
+    fn export_logs(
+        &self,
+        transport: Transport,
+        _headers: &HeaderMap,
+        request: ExportLogsServiceRequest,
+    ) -> Result<(), String> {
+        // Read from OTLP by the receiver, outside every lock; only the sharing of strings takes
+        // one.
+        let records = receiver::logs::from_request(request)?;
+        let records = logs::from_received(records, &mut self.strings());
+        self.logs
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(records);
+        self.count_export(transport);
+        Ok(())
+    }
+
+    fn export_metrics(
+        &self,
+        transport: Transport,
+        _headers: &HeaderMap,
+        request: ExportMetricsServiceRequest,
+    ) -> Result<(), String> {
+        let points = receiver::metrics::from_request(request)?;
+        let points = metrics::from_received(points, &mut self.strings());
+        self.metrics
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .record(points);
+        self.count_export(transport);
         Ok(())
     }
 

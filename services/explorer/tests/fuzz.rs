@@ -10,7 +10,7 @@
 //!   attributes object) and on its page `/trace/ID`;
 //! - gzip bodies: valid, corrupted, and a small bomb (30 MiB of zeros in 200 KB) refused with
 //!   413; protobuf and OTLP/JSON nested deeper than their decoders allow;
-//! - any query string, on the API and on the pages: 200 or a 4xx.
+//! - any query string, on the API and on the pages (the logs' too): 200 or a 4xx.
 //!
 //! The query language's own properties (filters and queries round-tripping through their links)
 //! are in `src/query.rs`'s tests.
@@ -878,7 +878,7 @@ proptest! {
     fn any_query_string_gets_a_200_or_a_4xx(
         pairs in prop::collection::vec((
             prop_oneof![
-                prop::sample::select(vec!["visualize", "where", "group_by", "last", "from", "to", "limit"]).prop_map(String::from),
+                prop::sample::select(vec!["visualize", "where", "group_by", "last", "from", "to", "limit", "severity", "trace_id", "contains"]).prop_map(String::from),
                 ".{0,6}",
             ],
             prop_oneof![
@@ -895,7 +895,7 @@ proptest! {
         let query = url.query().unwrap_or_default().to_string();
         // Raw text as a browser would send it: what does not parse as a URL never arrives.
         prop_assume!(reqwest::Url::parse(&format!("http://explorer/?{raw}")).is_ok());
-        for path in ["/api/query", "/api/traces", "/query", "/"] {
+        for path in ["/api/query", "/api/traces", "/query", "/", "/api/logs", "/logs"] {
             for query in [&query, &raw] {
                 let (status, body) = get(&format!("{path}?{query}"));
                 prop_assert!(

@@ -7,15 +7,19 @@
 //!    the Rust SDK's OTLP/HTTP protobuf exporter (batch processor, blocking reqwest client):
 //!    `GET /fib` (server) → `fib` (internal, `fib.index`, `fib.result`, event `computed`) →
 //!    `GET` (client) → `GET /fib` (server) → `fib`, with start times and durations spread out,
-//!    and one trace that failed.
+//!    and one trace that failed; and, from the SDK's OTLP/HTTP log exporter, one log record in the
+//!    newest trace's root `fib` span.
 //! 2. `/`: the list shows every trace, with its root, service, span and error counts; its first
-//!    trace opens on a waterfall with one row per span and a visible bar each; a span opens on
-//!    its attributes and events. Screenshot: `explorer-trace.png`.
+//!    trace opens on a waterfall with one row per span and a visible bar each, the `fib` span's
+//!    row marked "1 log"; a span opens on its attributes, events and log records. Screenshot:
+//!    `explorer-trace.png`.
 //! 3. `/query` with `HEATMAP(duration)`, `P99(duration)`, `name = fib`, grouped by `fib.index`:
 //!    the heatmap has cells that hold every `fib` span between them, each cell's link lists
 //!    traces, the table has one row per index; a clicked cell leads to traces that each open.
 //!    Screenshot: `explorer-heatmap.png`.
-//! 4. `/nope`: the error page, with a 404 and a message that names the pages there are.
+//! 4. `/logs`: the record, with its service, severity and a link to its trace, which opens the
+//!    trace with the record's span open and the record in it. Screenshot: `explorer-logs.png`.
+//! 5. `/nope`: the error page, with a 404 and a message that names the pages there are.
 //!
 //! Every page is read by one script that returns JSON, and every assertion shows that JSON.
 //! Screenshots go to `target/test-artifacts/` (the path is printed).
@@ -27,12 +31,14 @@ use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant, SystemTime};
 
 use explorer::{Explorer, Settings};
+use opentelemetry::logs::{AnyValue, LogRecord as _, Logger as _, LoggerProvider as _, Severity};
 use opentelemetry::trace::{
-    SpanKind, Status, TraceContextExt as _, Tracer as _, TracerProvider as _,
+    SpanId, SpanKind, Status, TraceContextExt as _, TraceId, Tracer as _, TracerProvider as _,
 };
 use opentelemetry::{Context, KeyValue};
-use opentelemetry_otlp::{Protocol, SpanExporter, WithExportConfig as _};
+use opentelemetry_otlp::{LogExporter, Protocol, SpanExporter, WithExportConfig as _};
 use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::logs::SdkLoggerProvider;
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 use serde_json::{Value, json};
 use testkit::browser::fantoccini::Locator;
@@ -43,6 +49,8 @@ const TRACES: u32 = 30;
 const FAILING: u32 = 17;
 /// The service name on every span, as the workshop app's.
 const SERVICE: &str = "fib";
+/// The body of the one log record, emitted in the newest trace's root `fib` span.
+const LOG_BODY: &str = "computing fib with two sub-requests";
 /// How long the spans may take to be in the window after the exporter's shutdown returned, and a
 /// page to show what a click led to.
 const ARRIVE_WITHIN: Duration = Duration::from_secs(10);
@@ -68,12 +76,13 @@ async fn the_pages_show_the_traces_their_waterfalls_and_a_heatmap_in_chromium() 
     let explorer = Explorer::start(&Settings::loopback())
         .await
         .expect("an explorer on loopback");
-    let endpoint = format!("{}/v1/traces", explorer.http_endpoint());
+    let endpoint = explorer.http_endpoint();
     // The blocking client must not run on the runtime's threads, which serve the explorer.
-    let sent = tokio::task::spawn_blocking(move || send_traces(endpoint))
+    let sent = tokio::task::spawn_blocking(move || send_traces(&endpoint))
         .await
         .expect("sending the traces");
     wait_for_spans(&explorer, sent.span_count()).await;
+    wait_for_the_log_record(&explorer).await;
     eprintln!(
         "{} spans in {} traces sent and received after {:?}",
         sent.span_count(),
@@ -88,6 +97,8 @@ async fn the_pages_show_the_traces_their_waterfalls_and_a_heatmap_in_chromium() 
         "heatmap → cell → traces checked after {:?}",
         started.elapsed()
     );
+    logs_then_trace(&browser, &explorer.url(), &sent).await;
+    eprintln!("logs → trace checked after {:?}", started.elapsed());
     unknown_page(&browser, &explorer.url()).await;
     eprintln!("error page checked after {:?}", started.elapsed());
 
@@ -103,6 +114,8 @@ struct Sent {
     traces: HashMap<String, SentTrace>,
     /// `fib.index` of every `fib` span, one entry per span.
     fib_indexes: Vec<i64>,
+    /// The trace with the log record, in hex.
+    logged_trace: String,
 }
 
 #[derive(Debug)]
@@ -125,13 +138,14 @@ impl Sent {
     }
 }
 
-/// Sends [`TRACES`] traces through the SDK's OTLP/HTTP protobuf exporter and shuts the provider
-/// down, which exports what is left. Blocking: run it in `spawn_blocking`.
-fn send_traces(endpoint: String) -> Sent {
+/// Sends [`TRACES`] traces through the SDK's OTLP/HTTP protobuf exporter to `endpoint` (the
+/// base URL), and a log record in the newest one's root `fib` span through the log exporter;
+/// shuts the providers down, which exports what is left. Blocking: run it in `spawn_blocking`.
+fn send_traces(endpoint: &str) -> Sent {
     let exporter = SpanExporter::builder()
         .with_http()
         .with_protocol(Protocol::HttpBinary)
-        .with_endpoint(endpoint)
+        .with_endpoint(format!("{endpoint}/v1/traces"))
         .build()
         .expect("an OTLP/HTTP exporter");
     let provider = SdkTracerProvider::builder()
@@ -153,6 +167,7 @@ fn send_traces(endpoint: String) -> Sent {
             errors: 0,
             fib_indexes: &mut sent.fib_indexes,
             trace_id: None,
+            root_fib: None,
         };
         let start = first + Duration::from_secs(3 * u64::from(i));
         app.request(&Context::new(), index, start, true, i == FAILING);
@@ -162,12 +177,44 @@ fn send_traces(endpoint: String) -> Sent {
             errors: app.errors,
         };
         let trace_id = app.trace_id.expect("the root's trace id");
+        if i == TRACES - 1 {
+            let root_fib = app.root_fib.expect("the root's fib span");
+            send_log_record(endpoint, root_fib);
+            sent.logged_trace = trace_id.clone();
+        }
         sent.traces.insert(trace_id, trace);
     }
     provider
         .shutdown()
         .expect("the provider's shutdown, which exports");
     sent
+}
+
+/// Sends one record, [`LOG_BODY`], as emitted in the span `(trace, span)` that started at
+/// `start`, 0.1 ms after its start. The ids are given, not taken from an active span: the spans
+/// here are made with times of our choosing, never entered.
+fn send_log_record(endpoint: &str, (trace_id, span_id, start): (TraceId, SpanId, SystemTime)) {
+    let exporter = LogExporter::builder()
+        .with_http()
+        .with_protocol(Protocol::HttpBinary)
+        .with_endpoint(format!("{endpoint}/v1/logs"))
+        .build()
+        .expect("an OTLP/HTTP log exporter");
+    let provider = SdkLoggerProvider::builder()
+        .with_batch_exporter(exporter)
+        .with_resource(Resource::builder().with_service_name(SERVICE).build())
+        .build();
+    let logger = provider.logger("explorer-ui-test");
+    let mut record = logger.create_log_record();
+    record.set_body(AnyValue::from(LOG_BODY));
+    record.set_severity_number(Severity::Info);
+    record.set_severity_text("INFO");
+    record.set_timestamp(start + micros(100.0));
+    record.set_trace_context(trace_id, span_id, None);
+    logger.emit(record);
+    provider
+        .shutdown()
+        .expect("the log provider's shutdown, which exports");
 }
 
 /// Makes the spans the workshop app would, with times of our choosing.
@@ -178,6 +225,8 @@ struct App<'a> {
     errors: usize,
     fib_indexes: &'a mut Vec<i64>,
     trace_id: Option<String>,
+    /// The root request's `fib` span (the first made): its ids and start.
+    root_fib: Option<(TraceId, SpanId, SystemTime)>,
 }
 
 impl App<'_> {
@@ -218,6 +267,10 @@ impl App<'_> {
             .with_attributes([KeyValue::new("fib.index", index)])
             .start_with_context(self.tracer, &server);
         let fib = server.with_span(fib);
+        self.root_fib.get_or_insert_with(|| {
+            let context = fib.span().span_context().clone();
+            (context.trace_id(), context.span_id(), fib_start)
+        });
         self.spans += 2;
         self.fib_indexes.push(index);
 
@@ -325,6 +378,19 @@ async fn wait_for_spans(explorer: &Explorer, count: usize) {
     }
 }
 
+/// Waits until the explorer holds the log record.
+async fn wait_for_the_log_record(explorer: &Explorer) {
+    let deadline = Instant::now() + ARRIVE_WITHIN;
+    while explorer.shared.stats().logs < 1 {
+        assert!(
+            Instant::now() < deadline,
+            "expected the log record within {ARRIVE_WITHIN:?}: {:?}",
+            explorer.shared.stats()
+        );
+        tokio::time::sleep(POLL).await;
+    }
+}
+
 // ---------------------------------------------------------------------------------- list → trace
 
 /// `/` lists every trace; the first opens on its waterfall; a `fib` span opens on its attributes.
@@ -380,6 +446,10 @@ async fn list_then_trace_then_span(browser: &Browser, url: &str, sent: &Sent) {
     let first = &rows[0];
     let id = trace_id_of(first);
     let trace = sent.trace(id);
+    assert_eq!(
+        id, sent.logged_trace,
+        "expected the newest trace first, the one with the log record: {list}"
+    );
     browser.click(".trace-link").await;
     let page = browser
         .wait_for(
@@ -396,6 +466,20 @@ async fn list_then_trace_then_span(browser: &Browser, url: &str, sent: &Sent) {
         .as_array()
         .and_then(|rows| rows.iter().position(|row| row["name"] == "fib"))
         .unwrap_or_else(|| panic!("expected a fib span in the waterfall; it shows {page}"));
+    // It alone is marked as having a log record.
+    let badges: Vec<(usize, &Value)> = page["rows"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .filter(|(_, row)| !row["logBadge"].is_null())
+        .map(|(n, row)| (n, &row["logBadge"]))
+        .collect();
+    assert_eq!(
+        badges,
+        [(fib, &json!("1 log"))],
+        "expected a \"1 log\" badge on the root's fib span only; the page shows {page}"
+    );
     browser
         .click("#waterfall details.span.kind-internal > summary")
         .await;
@@ -426,6 +510,7 @@ async fn list_then_trace_then_span(browser: &Browser, url: &str, sent: &Sent) {
         );
         assert_eq!(row["events"], json!(["computed"]), "{row}");
     }
+    check_log_line(row);
     let others_open = page["rows"]
         .as_array()
         .into_iter()
@@ -438,6 +523,19 @@ async fn list_then_trace_then_span(browser: &Browser, url: &str, sent: &Sent) {
         "expected only the clicked span open: {page}"
     );
     browser.save_screenshot("explorer-trace.png").await;
+}
+
+/// An open `fib` span's details show its log record: 0.1 ms after the span's start, INFO, the body.
+fn check_log_line(row: &Value) {
+    assert_eq!(
+        row["logs"],
+        json!([{ "at": "+0.10 ms", "severity": "INFO", "body": LOG_BODY }]),
+        "expected the span's log record in its details; the open span shows {row}"
+    );
+    assert_eq!(
+        row["logsVisible"], true,
+        "expected the log record visible in the open span: {row}"
+    );
 }
 
 /// A waterfall against what was sent: one row per span, the root first, a visible bar each
@@ -527,6 +625,7 @@ const READ_TRACE: &str = r##"
         const bar = barElement?.getBoundingClientRect();
         const track = row.querySelector(".track")?.getBoundingClientRect();
         const attributes = row.querySelector(".details table.attributes");
+        const logs = row.querySelector(".details table.logs");
         return {
             name: label?.firstChild?.textContent.trim() ?? null,
             kind: text(label?.querySelector("small")),
@@ -544,6 +643,13 @@ const READ_TRACE: &str = r##"
             // A closed <details> keeps its content's boxes, skipped: checkVisibility knows.
             attributesVisible: attributes?.checkVisibility() ?? false,
             events: [...row.querySelectorAll(".details p strong")].map(text),
+            logBadge: text(row.querySelector(".log-badge")),
+            logs: [...(logs?.rows ?? [])].map((tr) => ({
+                at: text(tr.querySelector(".at")),
+                severity: text(tr.querySelector(".severity")),
+                body: text(tr.querySelector(".body")),
+            })),
+            logsVisible: logs?.checkVisibility() ?? false,
         };
     });
     return {
@@ -795,6 +901,62 @@ const COUNT_EACH_CELLS_TRACES: &str = r##"
             empty: page.getElementById("empty")?.textContent.trim() ?? null,
         };
     })).then(done, (err) => done([{ error: String(err) }]));
+"##;
+
+// ---------------------------------------------------------------------------------- logs
+
+/// `/logs` lists the record with its trace's link; the link opens the trace on the record's span.
+async fn logs_then_trace(browser: &Browser, url: &str, sent: &Sent) {
+    browser.goto(&format!("{url}/logs")).await;
+    let page = browser.read(READ_LOGS).await;
+    assert_eq!(page["logCount"], "1", "the header's count: {page}");
+    let expected = json!([{
+        "service": SERVICE,
+        "severity": "INFO",
+        "body": LOG_BODY,
+        "trace": sent.logged_trace,
+    }]);
+    assert_eq!(
+        page["rows"], expected,
+        "expected the one record, linked to its trace; the page shows {page}"
+    );
+    browser.save_screenshot("explorer-logs.png").await;
+
+    browser.click("#logs a.trace-link").await;
+    let id = &sent.logged_trace;
+    let trace = browser
+        .wait_for(
+            PAGE_WITHIN,
+            &format!("trace {id} after a click on the record's link"),
+            READ_TRACE,
+            |page| page["path"] == format!("/trace/{id}") && page["rows"].is_array(),
+        )
+        .await;
+    let open: Vec<&Value> = rows(&trace)
+        .iter()
+        .filter(|row| row["open"] == true)
+        .collect();
+    assert!(
+        open.len() == 1 && open[0]["name"] == "fib",
+        "expected the record's span, and it only, open; the page shows {trace}"
+    );
+    check_log_line(open[0]);
+}
+
+/// The logs page: the header's count, and each row with its trace link's trace id.
+const READ_LOGS: &str = r##"
+    const text = (element) => element?.textContent.trim().replace(/\s+/g, " ") ?? null;
+    return {
+        path: location.pathname,
+        logCount: text(document.getElementById("log-count")),
+        error: text(document.getElementById("error")),
+        rows: [...document.querySelectorAll("#logs tbody tr")].map((row) => ({
+            service: text(row.cells[1]),
+            severity: text(row.querySelector(".severity")),
+            body: text(row.querySelector(".body")),
+            trace: row.querySelector("a.trace-link")?.getAttribute("title")?.replace("trace.id ", "") ?? null,
+        })),
+    };
 "##;
 
 // ---------------------------------------------------------------------------------- errors

@@ -34,6 +34,8 @@ pub struct ReceivedLog {
     pub resource: BTreeMap<String, Value>,
     /// The instrumentation scope: the name given to `provider.logger(name)`, or the appender's.
     pub scope_name: String,
+    /// The scope's version; often empty.
+    pub scope_version: String,
 }
 
 impl ReceivedLog {
@@ -54,21 +56,29 @@ impl ReceivedLog {
     }
 }
 
-/// Flattens one export request into its log records, in the order they were sent.
+/// Flattens one export request into its log records, in the order they were sent: what the
+/// receiver keeps, and what the explorer keeps its records from (the one place that reads OTLP's
+/// logs messages).
 ///
 /// A record's trace and span ids are optional, but when present must have the right length, as
 /// for spans: an id of the wrong length is refused. The error is one line, for the 400 or
 /// `INVALID_ARGUMENT` the client gets.
-pub(crate) fn logs_from_request(
-    request: ExportLogsServiceRequest,
-) -> Result<Vec<ReceivedLog>, String> {
+pub fn from_request(request: ExportLogsServiceRequest) -> Result<Vec<ReceivedLog>, String> {
     let mut logs = Vec::new();
     for resource_logs in request.resource_logs {
         let resource = resource_attributes(resource_logs.resource);
         for scope_logs in resource_logs.scope_logs {
-            let scope_name = scope_logs.scope.map(|scope| scope.name).unwrap_or_default();
+            let (scope_name, scope_version) = scope_logs
+                .scope
+                .map(|scope| (scope.name, scope.version))
+                .unwrap_or_default();
             for record in scope_logs.log_records {
-                logs.push(received_log(record, &resource, &scope_name)?);
+                logs.push(received_log(
+                    record,
+                    &resource,
+                    &scope_name,
+                    &scope_version,
+                )?);
             }
         }
     }
@@ -79,6 +89,7 @@ fn received_log(
     record: LogRecord,
     resource: &BTreeMap<String, Value>,
     scope_name: &str,
+    scope_version: &str,
 ) -> Result<ReceivedLog, String> {
     let body = record
         .body
@@ -95,6 +106,7 @@ fn received_log(
         attributes: attributes(record.attributes),
         resource: resource.clone(),
         scope_name: scope_name.to_string(),
+        scope_version: scope_version.to_string(),
         body,
     })
 }

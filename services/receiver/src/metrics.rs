@@ -183,14 +183,14 @@ pub struct Quantile {
     pub value: f64,
 }
 
-/// Flattens one export request into its metrics, in the order they were sent.
+/// Flattens one export request into its metrics, in the order they were sent: what the
+/// receiver keeps, and what the explorer makes its series from (the one place that reads OTLP's
+/// metrics messages).
 ///
 /// A metric with no data at all (none of sum, gauge, histogram…) is refused, as malformed: every
 /// metric here has a kind. The error is one line, for the 400 or `INVALID_ARGUMENT` the client
 /// gets.
-pub(crate) fn metrics_from_request(
-    request: ExportMetricsServiceRequest,
-) -> Result<Vec<ReceivedMetric>, String> {
+pub fn from_request(request: ExportMetricsServiceRequest) -> Result<Vec<ReceivedMetric>, String> {
     let mut metrics = Vec::new();
     for resource_metrics in request.resource_metrics {
         let resource = resource_attributes(resource_metrics.resource);

@@ -18,8 +18,8 @@ use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 
-use crate::logs::{ReceivedLog, logs_from_request};
-use crate::metrics::{ReceivedMetric, metrics_from_request};
+use crate::logs::{self, ReceivedLog};
+use crate::metrics::{self, ReceivedMetric};
 use crate::model::{ReceivedSpan, spans_from_request};
 use crate::signal::Signal;
 
@@ -105,9 +105,9 @@ pub trait Sink: Send + Sync + 'static {
         request: ExportTraceServiceRequest,
     ) -> Result<(), String>;
 
-    /// A well-formed metrics export request arrived; see [`Sink::export`]. By default it is
-    /// accepted and dropped: a keeper of spans only need not fail an app that also exports
-    /// metrics.
+    /// A well-formed metrics export request arrived; see [`Sink::export`], and
+    /// [`crate::metrics::from_request`] to flatten it. By default it is accepted and dropped: a
+    /// keeper of spans only need not fail an app that also exports metrics.
     fn export_metrics(
         &self,
         _transport: Transport,
@@ -117,7 +117,8 @@ pub trait Sink: Send + Sync + 'static {
         Ok(())
     }
 
-    /// A well-formed logs export request arrived; accepted and dropped by default, as metrics.
+    /// A well-formed logs export request arrived ([`crate::logs::from_request`] flattens it);
+    /// accepted and dropped by default, as metrics.
     fn export_logs(
         &self,
         _transport: Transport,
@@ -275,7 +276,7 @@ impl Sink for Store {
         headers: &HeaderMap,
         request: ExportMetricsServiceRequest,
     ) -> Result<(), String> {
-        let metrics = metrics_from_request(request)?;
+        let metrics = metrics::from_request(request)?;
         self.record(Signal::Metrics, transport, headers, 0, |received| {
             received.metrics.extend(metrics)
         });
@@ -288,7 +289,7 @@ impl Sink for Store {
         headers: &HeaderMap,
         request: ExportLogsServiceRequest,
     ) -> Result<(), String> {
-        let logs = logs_from_request(request)?;
+        let logs = logs::from_request(request)?;
         self.record(Signal::Logs, transport, headers, 0, |received| {
             received.logs.extend(logs)
         });
