@@ -57,35 +57,24 @@ const DIRECTIVES: &[&str] = &[
 /// How deep Markdown includes may nest: deeper is certainly a loop.
 const MAX_DEPTH: usize = 8;
 
-/// The expanded deck: Markdown for Marp, with every include, image and link resolved.
-#[derive(Debug)]
-pub struct Expanded {
-    pub markdown: String,
-    /// Every file the deck took something from, sources and included code alike.
-    pub inputs: Vec<PathBuf>,
-}
-
-/// Expands `entry` (a Markdown file under `root`) for a deck written into `out_dir`.
-/// Fails with every problem found, one per line, each with its file and line.
+/// Expands `entry` (a Markdown file under `root`) for a deck written into `out_dir`: Markdown for
+/// Marp, with every include, image and link resolved. Fails with every problem found, one per
+/// line, each with its file and line.
 pub fn expand(
     root: &Path,
     entry: &Path,
     out_dir: &Path,
     edition: Edition,
-) -> anyhow::Result<Expanded> {
+) -> anyhow::Result<String> {
     let mut expander = Expander {
         root: normalize(root),
         out_dir: normalize(out_dir),
         edition,
         problems: Vec::new(),
-        inputs: Vec::new(),
     };
     let markdown = expander.file(&normalize(entry), None, &mut Vec::new());
     if expander.problems.is_empty() {
-        Ok(Expanded {
-            markdown,
-            inputs: expander.inputs,
-        })
+        Ok(markdown)
     } else {
         anyhow::bail!(
             "the deck has {} problem{}:\n{}",
@@ -105,7 +94,6 @@ struct Expander {
     out_dir: PathBuf,
     edition: Edition,
     problems: Vec<String>,
-    inputs: Vec<PathBuf>,
 }
 
 /// A place in a source, for messages: `slides/01-stdout.md:12`.
@@ -124,7 +112,7 @@ impl Expander {
         relative.to_string_lossy().replace('\\', "/")
     }
 
-    /// Reads `path` (or its `region`), noting it as an input; `None` after noting the problem.
+    /// Reads `path` (or its `region`); `None` after noting the problem.
     fn read(&mut self, path: &Path, region: Option<&str>, at: &At) -> Option<String> {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
@@ -134,9 +122,6 @@ impl Expander {
                 return None;
             }
         };
-        if !self.inputs.iter().any(|seen| seen == path) {
-            self.inputs.push(path.to_path_buf());
-        }
         let result = match region {
             Some(name) => anchors::region(&text, name),
             None => anchors::regions(&text).map(|_| anchors::strip(&text)),
@@ -320,7 +305,6 @@ impl Expander {
         };
         match std::fs::read(path) {
             Ok(bytes) => {
-                self.inputs.push(path.to_path_buf());
                 let data = base64::engine::general_purpose::STANDARD.encode(bytes);
                 Some(format!("data:{mime};base64,{data}"))
             }
@@ -334,7 +318,7 @@ impl Expander {
 }
 
 /// `path` made absolute and without `.` and `..` parts, without asking the file system: the
-/// same file always has the same name in messages and in the list of inputs.
+/// same file always has the same name in messages.
 fn normalize(path: &Path) -> PathBuf {
     let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     let mut normal = PathBuf::new();
@@ -366,7 +350,7 @@ fn reflow(comment: &str) -> String {
 }
 
 /// `{{#include path}}` or `{{#include path:region}}` alone on a line: the path and the region.
-fn include_directive(line: &str) -> Option<(&str, Option<&str>)> {
+pub fn include_directive(line: &str) -> Option<(&str, Option<&str>)> {
     let inner = line
         .trim()
         .strip_prefix("{{#include ")?
@@ -379,14 +363,14 @@ fn include_directive(line: &str) -> Option<(&str, Option<&str>)> {
 }
 
 /// A line that opens a code fence: its character and length (```` ``` ```` or `~~~`, 3 or more).
-fn opens_fence(trimmed: &str) -> Option<(char, usize)> {
+pub fn opens_fence(trimmed: &str) -> Option<(char, usize)> {
     let mark = trimmed.chars().next().filter(|c| *c == '`' || *c == '~')?;
     let len = trimmed.chars().take_while(|c| *c == mark).count();
     (len >= 3).then_some((mark, len))
 }
 
 /// Whether `trimmed` closes a fence opened by `len` times `mark`.
-fn closes_fence(trimmed: &str, mark: char, len: usize) -> bool {
+pub fn closes_fence(trimmed: &str, mark: char, len: usize) -> bool {
     let run = trimmed.chars().take_while(|c| *c == mark).count();
     run >= len && trimmed[run * mark.len_utf8()..].trim().is_empty()
 }

@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-pub use expand::{Edition, Expanded};
+pub use expand::Edition;
 
 /// The deck's first source, relative to the kit's root: it includes the sections.
 pub const ENTRY: &str = "slides/deck.md";
@@ -61,8 +61,8 @@ impl Output {
     }
 }
 
-/// Expands both editions of the deck for `out_dir`, without writing anything.
-pub fn expand_all(root: &Path, out_dir: &Path) -> anyhow::Result<Vec<(Output, Expanded)>> {
+/// Expands both editions of the deck (their Markdown) for `out_dir`, without writing anything.
+pub fn expand_all(root: &Path, out_dir: &Path) -> anyhow::Result<Vec<(Output, String)>> {
     [Edition::Presenter, Edition::Learners]
         .into_iter()
         .map(|edition| {
@@ -82,8 +82,8 @@ pub fn build(root: &Path, out_dir: &Path) -> anyhow::Result<Vec<Output>> {
     let editions = expand_all(&root, &out_dir)?;
 
     // 2. The Markdown, kept beside the HTML: what Marp was given, and readable without it.
-    for (output, expanded) in &editions {
-        std::fs::write(&output.markdown, &expanded.markdown)
+    for (output, markdown) in &editions {
+        std::fs::write(&output.markdown, markdown)
             .with_context(|| format!("writing {}", output.markdown.display()))?;
     }
 

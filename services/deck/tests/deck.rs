@@ -9,7 +9,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use deck::Edition;
+use deck::{Edition, expand};
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -32,34 +32,41 @@ fn sources(root: &Path) -> Vec<PathBuf> {
     found
 }
 
+/// The lines of a Markdown text that are not fence lines, numbered from 1, each with whether it
+/// stands inside a ```` ```rust ```` fence: read with the deck's own fence parser.
+fn lines_and_rust_fences(text: &str) -> Vec<(usize, &str, bool)> {
+    let mut lines = Vec::new();
+    // The open fence: its mark, its length, and whether it is Rust.
+    let mut fence: Option<(char, usize, bool)> = None;
+    for (n, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start();
+        match fence {
+            Some((mark, len, _)) if expand::closes_fence(trimmed, mark, len) => fence = None,
+            Some((_, _, rust)) => lines.push((n + 1, line, rust)),
+            None => match expand::opens_fence(trimmed) {
+                Some((mark, len)) => {
+                    let rust = trimmed.trim_start_matches(mark).trim() == "rust";
+                    fence = Some((mark, len, rust));
+                }
+                None => lines.push((n + 1, line, false)),
+            },
+        }
+    }
+    lines
+}
+
 /// Every `{{#include path:region}}` of the sources, as (source, the path from the root, region),
 /// with whether it stands inside a ```` ```rust ```` fence.
 fn includes(root: &Path) -> Vec<(String, PathBuf, Option<String>, bool)> {
     let mut found = Vec::new();
     for source in sources(root) {
         let text = std::fs::read_to_string(&source).unwrap();
-        let mut fence: Option<String> = None;
-        for line in text.lines() {
-            let trimmed = line.trim();
-            if let Some(info) = trimmed.strip_prefix("```") {
-                fence = match fence {
-                    Some(_) => None,
-                    None => Some(info.trim().to_string()),
-                };
-                continue;
-            }
-            if let Some(inner) = trimmed
-                .strip_prefix("{{#include ")
-                .and_then(|rest| rest.strip_suffix("}}"))
-            {
-                let (path, region) = match inner.rsplit_once(':') {
-                    Some((path, region)) => (path, Some(region.to_string())),
-                    None => (inner, None),
-                };
+        let name = source.file_name().unwrap().to_string_lossy().into_owned();
+        for (_, line, in_rust) in lines_and_rust_fences(&text) {
+            if let Some((path, region)) = expand::include_directive(line) {
                 let path = source.parent().unwrap().join(path).canonicalize().unwrap();
                 let path = path.strip_prefix(root).unwrap().to_path_buf();
-                let name = source.file_name().unwrap().to_string_lossy().into_owned();
-                found.push((name, path, region, fence.as_deref() == Some("rust")));
+                found.push((name.clone(), path, region.map(str::to_owned), in_rust));
             }
         }
     }
@@ -71,8 +78,7 @@ fn the_real_deck_expands_with_every_region_image_and_link_in_place() {
     let root = repo_root();
     let out = root.join(deck::OUT_DIR);
     let editions = deck::expand_all(&root, &out).unwrap_or_else(|err| panic!("{err:#}"));
-    for (output, expanded) in &editions {
-        let md = &expanded.markdown;
+    for (output, md) in &editions {
         assert!(
             !md.contains("{{#include"),
             "{:?}: an include left",
@@ -90,8 +96,8 @@ fn the_real_deck_expands_with_every_region_image_and_link_in_place() {
         assert!(md.contains("global::set_text_map_propagator(TraceContextPropagator::new());"));
         assert!(!md.contains("ANCHOR"), "a marker line reached a slide");
     }
-    let presenter = &editions[0].1.markdown;
-    let learners = &editions[1].1.markdown;
+    let presenter = &editions[0].1;
+    let learners = &editions[1].1;
     assert_eq!(editions[0].0.edition, Edition::Presenter);
     // The puzzles' answers are in the presenter's notes, and nowhere in the learners' deck.
     assert_eq!(
@@ -113,19 +119,14 @@ fn every_rust_snippet_on_a_slide_is_a_region_of_a_solution() {
     let root = repo_root();
     for source in sources(&root) {
         let text = std::fs::read_to_string(&source).unwrap();
-        let mut in_rust = false;
-        for (n, line) in text.lines().enumerate() {
+        for (n, line, in_rust) in lines_and_rust_fences(&text) {
             let trimmed = line.trim();
-            if trimmed.starts_with("```") {
-                in_rust = !in_rust && trimmed == "```rust";
-                continue;
-            }
             assert!(
                 !in_rust || trimmed.starts_with("{{#include ") && trimmed.contains(':'),
                 "{}:{}: Rust on a slide is taken from a solution by a region \
                  ({{{{#include ../solutions/…/file.rs:region}}}}), not written there: {line}",
                 source.display(),
-                n + 1
+                n
             );
         }
     }
@@ -264,13 +265,12 @@ impl Fixture {
 
     fn expand(&self) -> anyhow::Result<String> {
         let out = self.root().join("slides/dist");
-        deck::expand::expand(
+        expand::expand(
             self.root(),
             &self.root().join(deck::ENTRY),
             &out,
             Edition::Presenter,
         )
-        .map(|expanded| expanded.markdown)
     }
 
     fn edit_solution(&self, from: &str, to: &str) {

@@ -274,13 +274,7 @@ impl LogQuery {
                     })?);
                 }
                 "contains" => query.contains = Some(value.to_lowercase()),
-                "limit" => {
-                    query.limit = value
-                        .parse()
-                        .ok()
-                        .filter(|limit| (1..=1000).contains(limit))
-                        .ok_or_else(|| format!("limit {value:?}: a number from 1 to 1000"))?;
-                }
+                "limit" => query.limit = crate::query::parse_limit(value)?,
                 other => {
                     return Err(format!(
                         "unknown parameter {other:?}: the logs take severity, trace_id, contains \

@@ -500,14 +500,7 @@ impl Query {
                 "from" | "to" if value.trim().is_empty() => {}
                 "from" => query.from = Some(parse_unix_millis(&value)?),
                 "to" => query.to = Some(parse_unix_millis(&value)?),
-                "limit" => {
-                    query.limit = value
-                        .trim()
-                        .parse()
-                        .ok()
-                        .filter(|limit| (1..=1000).contains(limit))
-                        .ok_or_else(|| format!("limit {value:?}: a number from 1 to 1000"))?;
-                }
+                "limit" => query.limit = parse_limit(&value)?,
                 other => {
                     return Err(format!(
                         "unknown parameter {other:?}: a query takes visualize, where, group_by, \
@@ -556,6 +549,16 @@ impl Query {
 }
 
 /// Reads one calculation, e.g. `P99(duration)`, `p99` or `heatmap`.
+/// `limit=`: how many rows a page or the API shows, 1 to 1000 (the queries' and the logs').
+pub fn parse_limit(value: &str) -> Result<usize, String> {
+    value
+        .trim()
+        .parse()
+        .ok()
+        .filter(|limit| (1..=1000).contains(limit))
+        .ok_or_else(|| format!("limit {value:?}: a number from 1 to 1000"))
+}
+
 pub fn parse_calc(text: &str) -> Result<Calc, String> {
     let compact: String = text
         .chars()

@@ -337,6 +337,33 @@ struct Case {
     words: &'static str,
 }
 
+impl Case {
+    /// Sends the case and checks the refusal: its status, and one line of plain text holding
+    /// its words. `what` names the case in failures.
+    async fn is_refused(&self, what: &str) {
+        let reply = send(
+            self.method,
+            &self.url,
+            self.content_type,
+            self.content_encoding,
+            self.body.clone(),
+        )
+        .await;
+        let text = reply.text();
+        assert_eq!(reply.status, self.status, "{what}: {text}");
+        assert!(
+            text.contains(self.words),
+            "{what}: {text:?} lacks {:?}",
+            self.words
+        );
+        assert!(
+            text.ends_with('\n') && text.trim_end().lines().count() == 1,
+            "{what}: not one line: {text:?}"
+        );
+        assert!(reply.content_type.starts_with("text/plain"), "{what}");
+    }
+}
+
 #[tokio::test]
 async fn bad_input_gets_a_4xx_with_one_line_and_the_receiver_goes_on() {
     let receiver = Receiver::builder()
@@ -485,26 +512,7 @@ async fn bad_input_gets_a_4xx_with_one_line_and_the_receiver_goes_on() {
             case.body.len() <= 1024 || case.status == 413,
             "{what}: the case is wrong"
         );
-        let reply = send(
-            case.method,
-            &case.url,
-            case.content_type,
-            case.content_encoding,
-            case.body.clone(),
-        )
-        .await;
-        let text = reply.text();
-        assert_eq!(reply.status, case.status, "{what}: {text}");
-        assert!(
-            text.contains(case.words),
-            "{what}: {text:?} lacks {:?}",
-            case.words
-        );
-        assert!(
-            text.ends_with('\n') && text.trim_end().lines().count() == 1,
-            "{what}: not one line: {text:?}"
-        );
-        assert!(reply.content_type.starts_with("text/plain"), "{what}");
+        case.is_refused(what).await;
 
         // Still serving, and still counting right.
         let good = post_to(&receiver, PROTOBUF, one_span(what, 10).encode_to_vec()).await;
@@ -987,26 +995,7 @@ async fn bad_metrics_and_logs_get_a_4xx_with_one_line_as_traces_do() {
 
         for case in &cases {
             let what = format!("{url}: {}", case.what);
-            let reply = send(
-                case.method,
-                &case.url,
-                case.content_type,
-                case.content_encoding,
-                case.body.clone(),
-            )
-            .await;
-            let text = reply.text();
-            assert_eq!(reply.status, case.status, "{what}: {text}");
-            assert!(
-                text.contains(case.words),
-                "{what}: {text:?} lacks {:?}",
-                case.words
-            );
-            assert!(
-                text.ends_with('\n') && text.trim_end().lines().count() == 1,
-                "{what}: not one line: {text:?}"
-            );
-            assert!(reply.content_type.starts_with("text/plain"), "{what}");
+            case.is_refused(&what).await;
             // Still serving.
             let reply = send("POST", url, Some(PROTOBUF), None, good.clone()).await;
             assert_eq!(reply.status, 200, "after {what}: {}", reply.text());
