@@ -7,79 +7,16 @@
 //! solution-04-attributes && cargo bench -p bench --bench overhead`).
 //! `BASE_BINARY` and `TRACED_BINARY` name other binaries to compare.
 
-use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+mod common;
 
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use prost::Message;
+use std::time::Duration;
 
+use common::{binary, counting_sink, quantile, time_one};
 use testkit::App;
 
 const INDEX: u32 = 12;
 const ROUNDS: usize = 40;
 const PER_ROUND: usize = 5;
-
-fn binary(variable: &str, package: &str) -> String {
-    let path = std::env::var_os(variable)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("../../target/release")
-                .join(package)
-        });
-    assert!(
-        path.exists(),
-        "{} not found: cargo build --release -p {package}",
-        path.display()
-    );
-    path.to_string_lossy().into_owned()
-}
-
-async fn time_one(url: &str) -> Duration {
-    let started = Instant::now();
-    let (status, _) = testkit::app::get(url).await;
-    assert_eq!(status, 200, "{url}");
-    started.elapsed()
-}
-
-/// A minimal OTLP/HTTP receiver, like a Collector's first stage: decodes each request's
-/// protobuf, counts its spans, answers 200. The kit's test receiver also turns every span into
-/// maps for the tests to query, which costs far more CPU than an app's export on 2 cores.
-async fn counting_sink() -> (String, Arc<AtomicUsize>) {
-    let spans = Arc::new(AtomicUsize::new(0));
-    let counter = spans.clone();
-    let app = axum::Router::new().route(
-        "/v1/traces",
-        axum::routing::post(move |body: axum::body::Bytes| {
-            let counter = counter.clone();
-            async move {
-                let request = ExportTraceServiceRequest::decode(body).expect("OTLP protobuf");
-                let count: usize = request
-                    .resource_spans
-                    .iter()
-                    .flat_map(|r| &r.scope_spans)
-                    .map(|s| s.spans.len())
-                    .sum();
-                counter.fetch_add(count, Ordering::Relaxed);
-                (
-                    [("content-type", "application/x-protobuf")],
-                    Vec::<u8>::new(),
-                )
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (url, spans)
-}
-
-fn median(samples: &mut [Duration]) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
 
 #[tokio::main]
 async fn main() {
@@ -146,10 +83,13 @@ async fn main() {
     let received = if full_receiver {
         receiver.spans().len()
     } else {
-        sink_spans.load(Ordering::Relaxed)
+        sink_spans.total()
     };
 
-    let (base_median, traced_median) = (median(&mut base_samples), median(&mut traced_samples));
+    let (base_median, traced_median) = (
+        quantile(&mut base_samples, 0.5),
+        quantile(&mut traced_samples, 0.5),
+    );
     println!(
         "/fib?index={INDEX}, release builds, {} requests each, interleaved:",
         ROUNDS * PER_ROUND

@@ -3,6 +3,7 @@
 //! "nothing is injected" from "injected, but the server does not extract it". The functional
 //! tests count the requests with it too: proof that the recursion is HTTP.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -33,6 +34,8 @@ const RETRY_PAUSES: [Duration; 2] = [Duration::from_millis(50), Duration::from_m
 struct Shared {
     target: Arc<OnceLock<String>>,
     seen: Arc<Mutex<Vec<SubRequest>>>,
+    /// A pause before forwarding each request, in milliseconds (see [`Upstream::delay`]).
+    delay_ms: Arc<AtomicU64>,
 }
 
 pub struct Upstream {
@@ -62,6 +65,13 @@ impl Upstream {
     /// Where requests go from now on: the app, once it has printed its URL.
     pub fn forward_to(&self, target: &str) {
         let _ = self.shared.target.set(target.to_string());
+    }
+
+    /// Makes every request wait `delay` before it is forwarded: a slow network, so that requests
+    /// stay in flight long enough for a test to act while they are.
+    pub fn delay(&self, delay: Duration) {
+        let millis = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        self.shared.delay_ms.store(millis, Ordering::Relaxed);
     }
 
     /// Every sub-request seen so far, in order of arrival.
@@ -105,6 +115,10 @@ async fn forward(State(shared): State<Shared>, request: Request) -> (StatusCode,
     let Some(target) = shared.target.get() else {
         return (StatusCode::SERVICE_UNAVAILABLE, "not ready yet".into());
     };
+    let delay = shared.delay_ms.load(Ordering::Relaxed);
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
     // Forwarded as it came, `traceparent` included, so that the app's own server sees it.
     let send = || {
         let mut outgoing = crate::app::client().get(format!("{target}{path}"));

@@ -5,10 +5,13 @@
 //!    `estimates.json`.
 //! 2. What tracing costs: `/fib?index=12` of solution 04, exporting over OTLP, against the
 //!    untraced app, in interleaved rounds (`services/bench/benches/overhead.rs`).
-//! 3. The trace explorer: OTLP/HTTP ingest from the real exporter, queries over a window of a
+//! 3. Step 06's fix: spans and P99 of `/fib?index=10` and `15` before (solution 05) and after
+//!    (solution 06), first request and asked again (`services/bench/benches/fixit.rs`, which
+//!    prints its own table).
+//! 4. The trace explorer: OTLP/HTTP ingest from the real exporter, queries over a window of a
 //!    million spans, memory per span (`services/bench/benches/explorer.rs`, which prints its
 //!    own table).
-//! 4. Build times: a cold build (empty target folder, registry already downloaded) of what
+//! 5. Build times: a cold build (empty target folder, registry already downloaded) of what
 //!    `./run.sh` needs first, a cold build of the whole workspace, and the rebuild after touching
 //!    the step's `main.rs`: wall clock, one run each (three for the rebuild, median).
 //!
@@ -28,6 +31,9 @@ const NODE_FIB_12_MS: f64 = 390.0;
 const INDEXES: [u32; 4] = [5, 10, 12, 15];
 /// The traced app the overhead benchmark compares with the untraced one.
 const TRACED_PACKAGE: &str = "solution-04-attributes";
+/// The apps step 06's benchmark compares: every number asked for again, then remembered.
+const BEFORE_FIX_PACKAGE: &str = "solution-05-hosted";
+const AFTER_FIX_PACKAGE: &str = "solution-06-fix-it";
 
 pub fn run(project: &Project) -> anyhow::Result<ExitCode> {
     let target = target_dir(project);
@@ -45,10 +51,14 @@ pub fn run(project: &Project) -> anyhow::Result<ExitCode> {
         APP_PACKAGE,
         "--package",
         TRACED_PACKAGE,
+        "--package",
+        BEFORE_FIX_PACKAGE,
+        "--package",
+        AFTER_FIX_PACKAGE,
     ];
     step(
         project,
-        "building the app, untraced and traced (release)",
+        "building the app, untraced and traced, and steps 05 and 06 (release)",
         &release,
         None,
     )?;
@@ -64,6 +74,13 @@ pub fn run(project: &Project) -> anyhow::Result<ExitCode> {
         project,
         "measuring what tracing costs (about a minute)",
         &overhead,
+        None,
+    )?;
+    let fixit = ["bench", "--package", "bench", "--bench", "fixit"];
+    step(
+        project,
+        "measuring step 06's fix, before and after (about a minute)",
+        &fixit,
         None,
     )?;
     let explorer = ["bench", "--package", "bench", "--bench", "explorer"];

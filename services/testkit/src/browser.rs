@@ -64,6 +64,43 @@ pub async fn go_shows_the_sequence_and_stop_stops_it(url: &str) {
     browser.close().await;
 }
 
+/// Opens the page at `url`, presses Go, and checks that the whole sequence up to F(`cap`)
+/// appears and the page says the cap was reached: an app that remembers its numbers (step 06 on)
+/// answers too fast for Stop to come before the end. Skips as
+/// [`go_shows_the_sequence_and_stop_stops_it`] does.
+pub async fn go_shows_the_whole_sequence_up_to_the_cap(url: &str, cap: u32) {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    browser.goto(url).await;
+    let client = browser.client();
+    click(client, "#go").await;
+    let expected: Vec<String> = (0..=cap)
+        .map(|index| sequence::fib_iterative(index).to_string())
+        .collect();
+    let page = wait_until(
+        FIRST_NUMBERS_WITHIN,
+        &format!(
+            "the {} numbers up to index {cap}, and Go enabled again",
+            cap + 1
+        ),
+        || Page::read(client),
+        |page| page.values("done").len() == expected.len() && page.go_enabled,
+    )
+    .await;
+    assert_eq!(
+        page.values("done"),
+        expected.iter().map(String::as_str).collect::<Vec<_>>(),
+        "the page shows {page}"
+    );
+    assert!(
+        page.status.contains("reached the cap") && !page.stop_enabled,
+        "expected the page to say the cap was reached; it shows {page}"
+    );
+    browser.save_screenshot("page-whole-sequence.png").await;
+    browser.close().await;
+}
+
 /// Headless Chromium with a WebDriver session open, through a ChromeDriver of its own.
 ///
 /// Dropping it (after a failed assertion, say) kills ChromeDriver and every Chromium process it

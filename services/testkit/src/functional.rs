@@ -62,6 +62,37 @@ pub async fn fib_of_5_makes_15_requests_over_http_5_of_them_for_index_1(binary: 
     assert_eq!(per_index, [3, 5, 3, 2, 1, 1], "requests seen: {seen:?}");
 }
 
+/// Once step 06 remembers numbers: each index is asked for once, the first time, and a request
+/// whose numbers are known makes no sub-request at all.
+pub async fn fib_of_5_asks_for_each_index_once_then_remembers(binary: &str) {
+    let (_app, proxy) = app_behind_proxy(binary, &[]).await;
+    let (status, body) = get(&format!("{}/fib?index=5", proxy.url)).await;
+    assert_eq!((status, body.trim()), (200, "5"));
+    let per_index: Vec<usize> = (0..=5)
+        .map(|index| proxy.count(&format!("/fib?index={index}")))
+        .collect();
+    // index:              0  1  2  3  4  5
+    assert_eq!(
+        per_index,
+        [0, 0, 1, 1, 1, 1],
+        "requests seen: {:?}",
+        proxy.seen()
+    );
+
+    // Asked again, and asked for the next one: answered from what is known.
+    for (index, expected) in [(5, "5"), (6, "8")] {
+        let before = proxy.seen().len();
+        let (status, body) = get(&format!("{}/fib?index={index}", proxy.url)).await;
+        assert_eq!((status, body.trim()), (200, expected));
+        assert_eq!(
+            proxy.seen().len(),
+            before + 1,
+            "/fib?index={index} made sub-requests: {:?}",
+            proxy.seen()
+        );
+    }
+}
+
 pub async fn bad_indexes_get_400_naming_the_range_and_make_no_sub_request(binary: &str) {
     let (_app, proxy) = app_behind_proxy(binary, &[]).await;
     let above_cap = format!("/fib?index={}", DEFAULT_MAX_INDEX + 1);
@@ -186,10 +217,23 @@ pub async fn fifty_concurrent_fib_of_10_all_succeed(binary: &str) {
 }
 
 pub async fn sigterm_lets_requests_in_flight_finish_then_exits_0(binary: &str) {
-    let _turn = heavy().await;
-    let (mut app, proxy) = app_behind_proxy(binary, &[PATIENT]).await;
     // 3 × 465 requests: enough to be in flight for a while, not so many at once that a busy
     // machine's listen queues overflow.
+    sigterm_while_in_flight(binary, Duration::ZERO, 50).await;
+}
+
+/// The same, once step 06 remembers numbers: a few sub-requests each, made slow by the proxy,
+/// so that they are still in flight when SIGTERM comes.
+pub async fn sigterm_lets_remembering_requests_in_flight_finish_then_exits_0(binary: &str) {
+    sigterm_while_in_flight(binary, Duration::from_millis(50), 3).await;
+}
+
+/// Three `/fib?index=12` at once, SIGTERM once `seen` sub-requests have gone through a proxy
+/// that waits `delay` before each: every answer is right, and the app exits with status 0.
+async fn sigterm_while_in_flight(binary: &str, delay: Duration, seen: usize) {
+    let _turn = heavy().await;
+    let (mut app, proxy) = app_behind_proxy(binary, &[PATIENT]).await;
+    proxy.delay(delay);
     let index = 12;
     let mut requests = tokio::task::JoinSet::new();
     for _ in 0..3 {
@@ -198,7 +242,7 @@ pub async fn sigterm_lets_requests_in_flight_finish_then_exits_0(binary: &str) {
     }
     // Wait until sub-requests are flowing, so that the requests are surely in flight.
     let deadline = Instant::now() + Duration::from_secs(20);
-    while proxy.seen().len() < 50 {
+    while proxy.seen().len() < seen {
         assert!(
             Instant::now() < deadline,
             "no sub-requests seen: {}",
@@ -269,4 +313,10 @@ pub async fn in_chromium_go_shows_the_sequence_and_stop_stops_it(binary: &str) {
     let max = sequence::config::HARD_MAX_INDEX.to_string();
     let app = App::start(binary, &[("FIB_MAX_INDEX", &max), PATIENT]).await;
     crate::browser::go_shows_the_sequence_and_stop_stops_it(&app.url).await;
+}
+
+pub async fn in_chromium_go_shows_the_whole_sequence_up_to_the_cap(binary: &str) {
+    let _turn = heavy().await;
+    let app = App::start(binary, &[]).await; // the default cap
+    crate::browser::go_shows_the_whole_sequence_up_to_the_cap(&app.url, DEFAULT_MAX_INDEX).await;
 }

@@ -31,7 +31,8 @@ pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|value| value == "true" || value == "1")
 }
 
-/// Declares the shared functional tests for one step binary, as `#[tokio::test]` functions.
+/// Declares the shared functional tests for one step binary, as `#[tokio::test]` functions;
+/// `memoised` for the steps from 06 on, which remember the numbers they computed.
 #[macro_export]
 macro_rules! functional_tests {
     ($binary:expr) => {
@@ -45,6 +46,20 @@ macro_rules! functional_tests {
             sigterm_lets_requests_in_flight_finish_then_exits_0,
             the_page_has_go_and_stop_and_its_assets,
             in_chromium_go_shows_the_sequence_and_stop_stops_it,
+        );
+    };
+    // Step 06 on: numbers once known are remembered, so the counts of requests differ.
+    ($binary:expr, memoised) => {
+        $crate::functional_tests!(@tests $binary;
+            fib_answers_every_index_up_to_the_cap_with_the_iterative_value,
+            fib_of_5_asks_for_each_index_once_then_remembers,
+            bad_indexes_get_400_naming_the_range_and_make_no_sub_request,
+            an_unreachable_upstream_gets_502_with_a_message_at_once,
+            a_silent_upstream_gets_502_within_the_timeout,
+            fifty_concurrent_fib_of_10_all_succeed,
+            sigterm_lets_remembering_requests_in_flight_finish_then_exits_0,
+            the_page_has_go_and_stop_and_its_assets,
+            in_chromium_go_shows_the_whole_sequence_up_to_the_cap,
         );
     };
     (@tests $binary:expr; $($name:ident),+ $(,)?) => {

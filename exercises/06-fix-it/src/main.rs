@@ -1,0 +1,53 @@
+//! # Step 06: fix the slowness the traces show
+//!
+//! Run with: `./run.sh 06` (or `cargo run -p exercise-06-fix-it`), press **Go**, and open a trace of
+//! `/fib?index=10` in the explorer (or Jaeger): compare its span count and its duration with
+//! step 05's.
+//!
+//! `GET /fib?index=N` answers F(N), the N-th Fibonacci number. For N ≥ 2 it asks *this same
+//! server* for F(N-1) and F(N-2) over HTTP and adds the answers. Up to step 05 it asked for both
+//! at once, every time: one `/fib?index=10` made 177 requests, and the count grows by the golden
+//! ratio with each index. The traces show the same numbers asked for again and again.
+//! Make each number cost one request, the first time, and none after.
+//!
+//! Three files:
+//! - `main.rs` (this one): start, serve, stop;
+//! - `server.rs`: the routes and the `/fib` handler;
+//! - `telemetry.rs`: the tracer provider, and its shutdown.
+//!
+//! The parts that no step changes (the page, reading `?index=`, the settings) are in the
+//! `sequence` crate under `services/sequence`.
+
+mod server;
+mod telemetry;
+
+use sequence::Config;
+use sequence::shutdown::Drain;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    // 1. Settings from flags, the environment or `.env`; every one has a default (see `--help`).
+    let config = Config::load();
+
+    // Telemetry first, so that every request is traced. `main` owns the provider until the end.
+    let tracer_provider = telemetry::init_traces()?;
+
+    // 2. Listen before anything else: `/fib` calls this server, so it needs to know its own URL.
+    let listener = sequence::net::bind(&config).await?;
+    let url = sequence::net::local_url(listener.local_addr()?);
+    let state = server::AppState::new(&config, &url)?;
+
+    // 3. Serve until Ctrl-C or SIGTERM. `Drain` lets the requests in flight finish first: they
+    //    still need this server to answer their sub-requests.
+    let drain = Drain::new(config.shutdown_grace());
+    let app = drain.track(server::app(state));
+    println!("Sequence of numbers: {url}  (Ctrl-C to stop)");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(drain.stop_requested())
+        .await?;
+
+    // Every request has been answered: now flush their spans.
+    telemetry::shutdown(tracer_provider).await;
+    println!("Stopped.");
+    Ok(())
+}

@@ -1,0 +1,4 @@
+//! Step 06's telemetry, checked on what a real OTLP receiver gets: `cargo test -p exercise-06-fix-it`.
+//! The expectations are shared by every step; see `services/testkit/src/telemetry.rs`.
+
+testkit::telemetry_tests!(6, env!("CARGO_BIN_EXE_exercise-06-fix-it"), unsolved);
