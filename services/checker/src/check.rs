@@ -70,7 +70,11 @@ pub fn check(root: &Path, subject: &Subject, quiet: bool) -> anyhow::Result<Repo
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let evidence = runtime.block_on(examine(subject.step, &binary))?;
+    let mut evidence = runtime.block_on(examine(subject.step, &binary))?;
+    // Step 08's Collector part is a file the learner edits, judged as it is.
+    if let Some(sampled) = &mut evidence.sampling {
+        sampled.collector = Some(crate::sampling::CollectorFile::read(root));
+    }
     let outcomes = expect::judge(subject.step, &evidence, &sources);
     Ok(Report {
         subject: subject.clone(),
@@ -90,15 +94,31 @@ pub async fn examine(step: u32, binary: &Path) -> anyhow::Result<Evidence> {
             main,
             grpc: None,
             failure: None,
+            growth: None,
+            sampling: None,
         });
     }
     let http = Sink::Otlp(Protocol::HttpProtobuf);
-    let (main, grpc, failure) = tokio::join!(
+    let (main, grpc, failure, growth, sampling) = tokio::join!(
         run::run(binary, http, Scenario::Normal, env),
         run::run(binary, Sink::Otlp(Protocol::Grpc), Scenario::Normal, env),
         async {
             if step >= 4 {
                 Some(run::run(binary, http, Scenario::UpstreamDown, env).await)
+            } else {
+                None
+            }
+        },
+        async {
+            if step >= 6 {
+                Some(crate::growth::run(binary, env).await)
+            } else {
+                None
+            }
+        },
+        async {
+            if step >= 8 {
+                Some(crate::sampling::run(binary, env).await)
             } else {
                 None
             }
@@ -108,5 +128,7 @@ pub async fn examine(step: u32, binary: &Path) -> anyhow::Result<Evidence> {
         main: main?,
         grpc: Some(grpc?),
         failure: failure.transpose()?,
+        growth: growth.transpose()?,
+        sampling: sampling.transpose()?,
     })
 }

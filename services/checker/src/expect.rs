@@ -9,6 +9,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use receiver::{ReceivedSpan, SpanKind, StatusCode, Transport};
 
+mod fixit;
+mod sampling;
+mod signals;
+
 use crate::hints::Mistake;
 use crate::run::{Protocol, Run, of_kind};
 use crate::sources::Sources;
@@ -33,6 +37,10 @@ pub struct Evidence {
     pub grpc: Option<Run>,
     /// With the upstream down (steps 04 on).
     pub failure: Option<Run>,
+    /// How the cost of `/fib` grows with the index (steps 06 on).
+    pub growth: Option<crate::growth::Growth>,
+    /// With head sampling on (steps 08 on).
+    pub sampling: Option<crate::sampling::Sampled>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,6 +130,15 @@ pub fn judge(step: u32, evidence: &Evidence, sources: &Sources) -> Vec<Outcome> 
         if step >= 5 {
             step_05(&mut judge, main, evidence.grpc.as_ref());
         }
+        if step >= 6 {
+            fixit::step_06(&mut judge, evidence.growth.as_ref());
+        }
+        if step >= 7 {
+            signals::step_07(&mut judge, main);
+        }
+        if step >= 8 {
+            sampling::step_08(&mut judge, evidence.sampling.as_ref());
+        }
     }
     judge.outcomes
 }
@@ -165,9 +182,10 @@ fn stops_cleanly(run: &Run) -> Expectation {
     )
 }
 
-/// How many server spans the run's requests make: 15 for `/fib?index=5`, 1 for the bad one.
-fn expected_server_spans() -> usize {
-    sequence::requests_for(5) as usize + 1
+/// How many server spans the run's requests make: one per request `/fib?index=5` made (15 until
+/// step 06 remembers numbers), and 1 for the bad one.
+fn expected_server_spans(run: &Run) -> usize {
+    run.fib5_requests() + 1
 }
 
 fn step_01(judge: &mut Judge, run: &Run) {
@@ -192,7 +210,7 @@ fn step_01(judge: &mut Judge, run: &Run) {
 /// One server span per request, reasonably named.
 fn server_spans(judge: &mut Judge, step: u32, run: &Run) {
     let servers = run.server_spans();
-    let expected = expected_server_spans();
+    let expected = expected_server_spans(run);
     let result = if servers.is_empty() {
         fail(
             format!("{} spans, none of kind Server", run.spans.len()),
@@ -208,7 +226,10 @@ fn server_spans(judge: &mut Judge, step: u32, run: &Run) {
     };
     let ok = judge.expect(
         step,
-        "a server span for each of the 16 requests (15 for /fib?index=5, 1 for the bad one)",
+        &format!(
+            "a server span for each of the {expected} requests ({} for /fib?index=5, 1 for the bad one)",
+            expected - 1
+        ),
         result,
     );
     if ok {
@@ -386,7 +407,7 @@ fn flushed(sources: &Sources, run: &Run) -> Expectation {
         .filter(|span| span.kind == SpanKind::Server && !early.contains(span.span_id.as_str()))
         .count();
     let total = run.server_spans().len();
-    if late > 0 || total >= expected_server_spans() {
+    if late > 0 || total >= expected_server_spans(run) {
         return Ok(());
     }
     let mistake = if sources.discards_provider() {
@@ -397,7 +418,7 @@ fn flushed(sources: &Sources, run: &Run) -> Expectation {
     fail(
         format!(
             "{total} of {} server spans; none after SIGTERM",
-            expected_server_spans()
+            expected_server_spans(run)
         ),
         mistake,
     )
@@ -438,7 +459,10 @@ fn step_03(judge: &mut Judge, run: &Run) {
     judge.require(injected);
     let one_per_request = judge.expect(
         3,
-        "one trace per request you made: 2 traces, not 16",
+        &format!(
+            "one trace per request you made: 2 traces, not {}",
+            expected_server_spans(run)
+        ),
         if traces.len() == 2 {
             Ok(())
         } else {
@@ -447,10 +471,10 @@ fn step_03(judge: &mut Judge, run: &Run) {
     );
     judge.blocked = blocked;
     let clients = of_kind(&run.spans, SpanKind::Client);
-    let sub_count = sequence::requests_for(5) as usize - 1;
+    let sub_count = run.fib5_requests() - 1;
     let has_clients = judge.expect(
         3,
-        "a client span for each of the 14 sub-requests",
+        &format!("a client span for each of the {sub_count} sub-requests"),
         if clients.len() == sub_count {
             Ok(())
         } else {
@@ -641,8 +665,11 @@ fn step_04(judge: &mut Judge, run: &Run, failure: Option<&Run>) {
         .collect();
     let with_index = judge.expect(
         4,
-        "a span of your own in each of the 15 /fib requests, with fib.index (an integer)",
-        if own.len() >= sequence::requests_for(5) as usize {
+        &format!(
+            "a span of your own in each of the {} /fib requests, with fib.index (an integer)",
+            run.fib5_requests()
+        ),
+        if own.len() >= run.fib5_requests() {
             Ok(())
         } else {
             fail(format!("{} such spans", own.len()), Mistake::NoOwnSpan)

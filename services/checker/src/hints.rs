@@ -73,6 +73,49 @@ pub enum Mistake {
     EnvHeadersLost,
     /// The API key was printed.
     SecretPrinted,
+    /// Step 06: no trace of the first `/fib?index=10` arrived.
+    NoColdTrace,
+    /// Step 06: the first `/fib?index=10` still asks for numbers again and again.
+    StillExponential { spans: usize },
+    /// Step 06: the P99 still grows with the index as the request count does.
+    LatencyGrowsExponentially,
+    /// Step 07: no metric arrived.
+    NoMetrics,
+    /// Step 07: no `http.server.request.duration` among the metrics that arrived.
+    NoDurationMetric { found: Vec<String> },
+    /// Step 07: `http.server.request.duration` is not a histogram in seconds.
+    DurationShape,
+    /// Step 07: the duration histogram did not count each request once.
+    DurationCount { counted: u64, expected: u64 },
+    /// Step 07: the duration's points lack attributes of the conventions.
+    MetricAttributes { names: Vec<String> },
+    /// Step 07: `fib.calls` missing, not a counter, or without `fib.index`.
+    FibCalls { found: Option<String> },
+    /// Step 07: no log record arrived.
+    NoLogs,
+    /// Step 07: log records arrived, none written during a request.
+    LogsOutsideRequests,
+    /// Step 07: records written during a request lack its trace context, or name unknown spans.
+    LogsWithoutTraceContext { without: usize, unknown: usize },
+    /// Step 07: no warning for the bad index, or not in its request's trace.
+    NoWarning { in_other_trace: bool },
+    /// Step 07: the libraries' own events became log records.
+    LogsOfLibraries { targets: Vec<String> },
+    /// Step 07: metrics or logs under another `service.name` than the spans.
+    SignalsResource { found: Option<String> },
+    /// Step 08: the share of new traces kept is far from `OTEL_TRACES_SAMPLER_ARG`'s.
+    SampledShare { kept: usize, of: usize },
+    /// Step 08: kept traces lack some of their spans.
+    PartialTraces { partial: usize, of: usize },
+    /// Step 08: the caller's decision (the sampled flag of `traceparent`) is not followed.
+    CallerDecisionIgnored {
+        kept_sampled: usize,
+        kept_unsampled: usize,
+    },
+    /// Step 08: kept spans lack `SampleRate`, or it is not the integer round(1 / ratio).
+    NoSampleRate { found: Option<String> },
+    /// Step 08: the Collector's tail sampling (`collector/sampling.yaml`) is not right yet.
+    TailSampling { problems: Vec<String> },
 }
 
 impl Mistake {
@@ -232,6 +275,137 @@ impl Mistake {
             Mistake::SecretPrinted => "The API key was printed. A secret never goes to the terminal or a log: print \
                 that a key is set, not its value."
                 .into(),
+            Mistake::NoColdTrace => "No trace of /fib?index=10 arrived, so its spans cannot be counted. Its root \
+                server span needs `url.query` (step 04), and the app must flush when it stops (step 02)."
+                .into(),
+            Mistake::StillExponential { spans } => format!(
+                "A first /fib?index=10 made {spans} spans: the same numbers are still asked for again and again. \
+                 Keep each F(n) once it is known, in the state every request shares; look it up before any \
+                 request; and ask for F(N-1) before F(N-2), not both at once: by then F(N-2) is known."
+            ),
+            Mistake::LatencyGrowsExponentially => "The P99 still grows with the index as fast as the number of \
+                requests does. Once a number is known, asking for it again should cost no request at all: look \
+                it up before making one."
+                .into(),
+            Mistake::NoMetrics => "No metric arrived. Build a meter provider (`SdkMeterProvider::builder()`) \
+                with the same resource as the tracer provider and a `PeriodicReader` around an OTLP \
+                `MetricExporter`; install it (`global::set_meter_provider`) before the instruments are made; and \
+                shut it down with the others when the server stops: the reader sends every few seconds, and \
+                once more at shutdown, which is when a short run like the checker's gets its metrics."
+                .into(),
+            Mistake::NoDurationMetric { found } => format!(
+                "Metrics arrived ({}), but not `http.server.request.duration`. Make it once, from a meter \
+                 (`global::meter(\"fib\")`), with the conventions' name \
+                 (`opentelemetry_semantic_conventions::metric::HTTP_SERVER_REQUEST_DURATION`), and record each \
+                 request's duration in the middleware `trace_request`, where every request passes.",
+                found.join(", ")
+            ),
+            Mistake::DurationShape => "`http.server.request.duration` must be a histogram of seconds: \
+                `meter.f64_histogram(…).with_unit(\"s\")`, recorded with `elapsed().as_secs_f64()`. Seconds, \
+                not milliseconds, so that every backend reads it alike; the conventions' bucket boundaries \
+                (`.with_boundaries(…)`, 0.005 to 10) fit seconds."
+                .into(),
+            Mistake::DurationCount { counted, expected } => format!(
+                "`http.server.request.duration` counted {counted} requests where the app served {expected}. \
+                 Record once per request, in `trace_request` after the response is ready: not in the handler \
+                 (the bad index counts too), and not twice."
+            ),
+            Mistake::MetricAttributes { names } => format!(
+                "The points of `http.server.request.duration` lack {}. Describe each duration with the \
+                 request's method, its route (`MatchedPath`, not the path with its query: every distinct set of \
+                 attributes is a series of its own) and the response's status code as an integer.",
+                names.join(", ")
+            ),
+            Mistake::FibCalls { found: None } => "No `fib.calls` arrived. Make a counter once \
+                (`meter.u64_counter(\"fib.calls\")`, unit `{call}`) and add 1 for each /fib computation, with \
+                the index as the attribute `fib.index` (an integer)."
+                .into(),
+            Mistake::FibCalls { found: Some(kind) } => format!(
+                "`fib.calls` arrived as {kind}, or without `fib.index` on every point. A count that only grows \
+                 is a counter (`u64_counter`, a monotonic sum); `add(1, &[KeyValue::new(\"fib.index\", …)])`."
+            ),
+            Mistake::NoLogs => "No log record arrived. Build a logger provider (`SdkLoggerProvider::builder()`, \
+                the same resource, a `BatchLogProcessor` around an OTLP `LogExporter`); install a `tracing` \
+                subscriber whose layer is `OpenTelemetryTracingBridge::new(&provider)`; write events with \
+                `tracing::info!`/`warn!`/`error!`; and shut the provider down with the others."
+                .into(),
+            Mistake::LogsOutsideRequests => "Log records arrived, but none was written while a request was \
+                served. Write the events where the work happens: in the /fib handler, when a number is computed \
+                or an index refused."
+                .into(),
+            Mistake::LogsWithoutTraceContext { without, unknown } => format!(
+                "{without} log record(s) written during a request carry no trace id, and {unknown} name a span \
+                 that never arrived. The SDK's logger stamps each record with the span of the current context \
+                 (`Context::current()`): write the event inside the request's context (the code that \
+                 `.with_context(cx)` runs), not in a task of its own, and make sure the spans themselves are sent."
+            ),
+            Mistake::NoWarning {
+                in_other_trace: false,
+            } => "No log record of severity WARN or above arrived. When /fib refuses a bad index (400), say so \
+                with `tracing::warn!`, and with `error!` when a sub-request fails (502)."
+                .into(),
+            Mistake::NoWarning {
+                in_other_trace: true,
+            } => "Warnings arrived, but none in the trace of the request that was refused. Write the warning \
+                where that request's context is current, in the handler that answers 400, so that the record \
+                carries its trace id."
+                .into(),
+            Mistake::LogsOfLibraries { targets } => format!(
+                "Log records came from {}: the libraries that carry the telemetry log too, and some of their \
+                 events are about sending it. Filter the bridge's layer to the app's own events \
+                 (`.with_filter(Targets::new().with_target(\"<your crate>\", Level::INFO))`).",
+                targets.join(", ")
+            ),
+            Mistake::SignalsResource { found } => format!(
+                "Metrics or log records arrived as service.name {found:?}, not \"fib\" like the spans. Give the \
+                 meter and logger providers the same resource as the tracer provider (`.with_resource(resource())`): \
+                 one app, one resource."
+            ),
+            Mistake::SampledShare { kept, of } if kept == of => format!(
+                "All {of} new traces were kept, with OTEL_TRACES_SAMPLER=parentbased_traceidratio and \
+                 OTEL_TRACES_SAMPLER_ARG=0.25. `.with_sampler(…)` replaces the sampler the SDK read from the \
+                 environment: give your wrapper the one `otelkit::head_sampler()` returns, not one of your own."
+            ),
+            Mistake::SampledShare { kept, of } => format!(
+                "{kept} of {of} new traces were kept, far from a quarter. Let the sampler that \
+                 `otelkit::head_sampler()` returns decide, with the ratio OTEL_TRACES_SAMPLER_ARG gives, and keep \
+                 its decision as it is: `RecordAndSample` exports a span, `RecordOnly` records it and exports \
+                 nothing, `Drop` drops it."
+            ),
+            Mistake::PartialTraces { partial, of } => format!(
+                "{partial} of {of} kept traces lack spans. The decision must be the same for every span of a \
+                 trace: a span is kept when its parent was, and dropped when it was not. A parent-based sampler \
+                 (`parentbased_traceidratio`) does that, across processes too, from the flag at the end of \
+                 `traceparent`; a decision of your own per span (a random number) splits traces. Pass \
+                 `parent_context` on to the inner sampler unchanged."
+            ),
+            Mistake::CallerDecisionIgnored {
+                kept_sampled,
+                kept_unsampled,
+            } => format!(
+                "A caller that sends `traceparent: …-01` has kept the trace, and `…-00` has dropped it: a \
+                 parent-based sampler does the same, whatever the ratio. Here {kept_sampled} of the sampled and \
+                 {kept_unsampled} of the unsampled callers' traces were kept. `traceidratio` alone decides by the \
+                 trace id and ignores the caller: use `parentbased_traceidratio`, and give the inner sampler the \
+                 `parent_context` your wrapper receives."
+            ),
+            Mistake::NoSampleRate { found: None } => "Kept spans carry no `SampleRate`, so a backend counts each \
+                kept trace once where it stands for four. Wrap the sampler in one of your own (`impl ShouldSample`): \
+                ask the inner sampler with the same arguments, and when its decision is `RecordAndSample`, add \
+                `SampleRate` = round(1 / ratio) to the result's attributes, as an integer. Install the wrapper with \
+                `.with_sampler(…)`."
+                .into(),
+            Mistake::NoSampleRate { found: Some(found) } => format!(
+                "`SampleRate` must be the integer round(1 / ratio), 4 for a ratio of 0.25; found {found}. A backend \
+                 multiplies counts by it: an `i64` (`KeyValue::new(\"SampleRate\", 4_i64)`), not a string or a \
+                 double, computed from the ratio `otelkit::head_sampler()` returns."
+            ),
+            Mistake::TailSampling { problems } => format!(
+                "Tail sampling lives in collector/sampling.yaml: a `tail_sampling` processor in the traces \
+                 pipeline, between `memory_limiter` and `batch`, whose policies keep every error (`status_code`), \
+                 every slow trace (`latency`) and a share of the rest (`probabilistic`). First to fix: {}",
+                problems.first().map_or("", String::as_str)
+            ),
         }
     }
 }

@@ -13,6 +13,8 @@
 //! - [`compile`]: cargo, with its progress on screen, and hints for build errors;
 //! - [`app`], [`upstream`], [`run`]: starting the app, a proxy that sees its sub-requests'
 //!   headers, and the runs (over HTTP and gRPC, with the upstream down);
+//! - [`growth`]: step 06's run, how the cost of `/fib` grows with the index;
+//! - [`sampling`]: step 08's run, with head sampling on;
 //! - [`stdout`]: step 01's spans, read back from what it printed;
 //! - [`expect`]: the expectations of each step, judged on the evidence;
 //! - [`hints`]: the mistakes recognised, and what to do about each; [`sources`] sharpens them;
@@ -24,11 +26,13 @@ pub mod app;
 pub mod check;
 pub mod compile;
 pub mod expect;
+pub mod growth;
 pub mod hints;
 pub mod progress;
 pub mod puzzle;
 pub mod report;
 pub mod run;
+pub mod sampling;
 pub mod settings;
 pub mod sources;
 pub mod stdout;

@@ -10,11 +10,16 @@
 //!    batch, so they arrive only if the app flushes when it stops.
 //!
 //! What arrived before step 4 and after it is how "no shutdown" is told from "no provider".
+//!
+//! Steps 1 and 2 are [`start`], which every run of the checker begins with, step 06's
+//! ([`crate::growth`]) and step 08's ([`crate::sampling`]) too.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use receiver::{ReceivedRequest, ReceivedSpan, Receiver, RejectedRequest, SpanKind};
+use receiver::{
+    ReceivedLog, ReceivedMetric, ReceivedRequest, ReceivedSpan, Receiver, RejectedRequest, SpanKind,
+};
 
 use crate::app::{self, App};
 use crate::upstream::{SubRequest, Upstream};
@@ -119,11 +124,25 @@ pub struct Run {
     pub rejected: Vec<RejectedRequest>,
     /// The app's sub-requests, with their `traceparent`.
     pub sub_requests: Vec<SubRequest>,
+    /// Every metric data point and log record that arrived (step 07 on).
+    pub metrics: Vec<ReceivedMetric>,
+    pub logs: Vec<ReceivedLog>,
 }
 
 impl Run {
     pub fn server_spans(&self) -> Vec<&ReceivedSpan> {
         of_kind(&self.spans, SpanKind::Server)
+    }
+
+    /// How many requests `/fib?index=5` made the app handle: itself and its sub-requests, as
+    /// the proxy counted them. 15 while the recursion asks for everything again (steps 00–05);
+    /// fewer once known numbers are remembered (step 06).
+    pub fn fib5_requests(&self) -> usize {
+        1 + self
+            .sub_requests
+            .iter()
+            .filter(|sub| sub.path.starts_with("/fib"))
+            .count()
     }
 
     pub fn answer(&self, path: &str) -> Option<&Answer> {
@@ -140,13 +159,34 @@ pub fn of_kind(spans: &[ReceivedSpan], kind: SpanKind) -> Vec<&ReceivedSpan> {
     spans.iter().filter(|span| span.kind == kind).collect()
 }
 
-/// Runs `binary` once as described, with `extra_env` on top of what the checker sets.
-pub async fn run(
+/// Where the app's sub-requests go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubRequests {
+    /// Through the checker's proxy, back to the app itself: the proxy sees their headers.
+    Proxied,
+    /// To a closed port: every sub-request fails (step 04's errors).
+    Refused,
+}
+
+/// What every run starts with: an OTLP receiver, the proxy the app's sub-requests cross, and the
+/// app, running.
+pub struct Started {
+    pub receiver: Receiver,
+    pub upstream: Upstream,
+    pub app: App,
+    /// The OTLP endpoint the app was given; `None` when it prints its spans (step 01).
+    pub endpoint: Option<String>,
+}
+
+/// Starts a receiver and the proxy, then `binary`, exporting to the receiver as `sink` says
+/// (with the checker's short batch delay, [`BATCH_DELAY_MS`]) and sending its sub-requests as
+/// `sub_requests` says; `extra_env` comes last, so it may override any of these.
+pub async fn start(
     binary: &Path,
     sink: Sink,
-    scenario: Scenario,
+    sub_requests: SubRequests,
     extra_env: &[(&str, &str)],
-) -> anyhow::Result<Run> {
+) -> anyhow::Result<Started> {
     let receiver = Receiver::start().await?;
     let upstream = Upstream::start().await?;
     let closed = app::closed_url();
@@ -163,21 +203,46 @@ pub async fn run(
     }
     env.push((
         "FIB_UPSTREAM_URL",
-        match scenario {
-            Scenario::Normal => &upstream.url,
-            Scenario::UpstreamDown => &closed,
+        match sub_requests {
+            SubRequests::Proxied => &upstream.url,
+            SubRequests::Refused => &closed,
         },
     ));
     env.extend_from_slice(extra_env);
 
-    let mut app = App::start(binary, &env).await?;
+    let app = App::start(binary, &env).await?;
     upstream.forward_to(&app.url);
+    Ok(Started {
+        receiver,
+        upstream,
+        app,
+        endpoint,
+    })
+}
+
+/// Runs `binary` once as described, with `extra_env` on top of what the checker sets.
+pub async fn run(
+    binary: &Path,
+    sink: Sink,
+    scenario: Scenario,
+    extra_env: &[(&str, &str)],
+) -> anyhow::Result<Run> {
+    let sub_requests = match scenario {
+        Scenario::Normal => SubRequests::Proxied,
+        Scenario::UpstreamDown => SubRequests::Refused,
+    };
+    let Started {
+        receiver,
+        upstream,
+        mut app,
+        endpoint,
+    } = start(binary, sink, sub_requests, extra_env).await?;
 
     let mut answers = Vec::new();
     let early = match scenario {
         Scenario::Normal => {
             answers.push(ask(&app, "/fib?index=5").await);
-            let early = wait_for_first_spans(&receiver, &app, sink).await;
+            let early = wait_for_first_spans(&receiver, &app, &upstream, sink).await;
             answers.push(ask(&app, "/fib?index=abc").await);
             early
         }
@@ -214,6 +279,8 @@ pub async fn run(
             .collect(),
         rejected: receiver.rejected(),
         sub_requests: upstream.seen(),
+        metrics: receiver.metrics(),
+        logs: receiver.logs(),
     })
 }
 
@@ -231,10 +298,15 @@ async fn ask(app: &App, path: &str) -> Answer {
     }
 }
 
-/// Waits until the 15 server spans of `/fib?index=5` are there, or [`EXPORT_WAIT`] has passed;
-/// returns what arrived.
-async fn wait_for_first_spans(receiver: &Receiver, app: &App, sink: Sink) -> Vec<ReceivedSpan> {
-    let expected = sequence::requests_for(5) as usize;
+/// Waits until the server spans of `/fib?index=5` are there (one per request it made, as the
+/// proxy saw them), or [`EXPORT_WAIT`] has passed; returns what arrived.
+async fn wait_for_first_spans(
+    receiver: &Receiver,
+    app: &App,
+    upstream: &Upstream,
+    sink: Sink,
+) -> Vec<ReceivedSpan> {
+    let expected = 1 + upstream.seen().len();
     let deadline = Instant::now() + EXPORT_WAIT;
     loop {
         let spans = match sink {

@@ -8,6 +8,9 @@
 //!   each overlay merged over it): every component a pipeline names is defined, every one defined
 //!   is used, no removed component, `memory_limiter` first and `batch` in every pipeline, and no
 //!   key written where an `${env:…}` substitution belongs.
+//! - The tail-sampling overlay (`collector/sampling.yaml`, step 08) passes the checker's own lint
+//!   of it (`checker::sampling::collector::lint`), the one `./run.sh check 08` runs on the
+//!   learner's copy: one lint for both.
 //! - The ports agree: the Collector's receivers, what compose publishes, the kit's OTLP defaults,
 //!   `.env.example`, and the ports the cloud IDEs forward.
 //!
@@ -547,7 +550,7 @@ fn printed(output: &Output) -> String {
 }
 
 #[test]
-fn docker_compose_validates_the_file_with_the_hosted_backend_off_and_on() {
+fn docker_compose_validates_the_file_with_each_overlay() {
     let Some(command) = compose_command() else {
         if in_ci() {
             panic!("neither `docker compose` nor `docker-compose` runs; {INSTALL_HINT}");
@@ -558,7 +561,12 @@ fn docker_compose_validates_the_file_with_the_hosted_backend_off_and_on() {
     let (_, _, switch) = collector_sources(&compose());
     let fake_key = "fake-key-for-the-test";
     let hosted = [(switch.as_str(), "hosted"), ("HONEYCOMB_API_KEY", fake_key)];
-    for (variant, variables) in [("off", &[][..]), ("on", &hosted[..])] {
+    let sampling = [(switch.as_str(), "sampling")];
+    for (variant, variables) in [
+        ("off", &[][..]),
+        ("on", &hosted[..]),
+        ("sampling", &sampling[..]),
+    ] {
         let quiet = compose_config(&command, variables, &["-q"]);
         assert!(
             quiet.status.success(),
@@ -573,12 +581,19 @@ fn docker_compose_validates_the_file_with_the_hosted_backend_off_and_on() {
         let collector = &resolved["services"]["collector"];
         let arguments = strings(&collector["command"]).join(" ");
         let key = scalar(&collector["environment"]["HONEYCOMB_API_KEY"]);
-        if variant == "on" {
-            assert!(arguments.contains("/hosted.yaml"), "{arguments}");
-            assert_eq!(key, fake_key, "compose passes HONEYCOMB_API_KEY through");
-        } else {
-            assert!(arguments.contains("/none.yaml"), "{arguments}");
-            assert_eq!(key, "", "no key unless .env sets one");
+        match variant {
+            "on" => {
+                assert!(arguments.contains("/hosted.yaml"), "{arguments}");
+                assert_eq!(key, fake_key, "compose passes HONEYCOMB_API_KEY through");
+            }
+            "sampling" => {
+                assert!(arguments.contains("/sampling.yaml"), "{arguments}");
+                assert_eq!(key, "", "no key unless .env sets one");
+            }
+            _ => {
+                assert!(arguments.contains("/none.yaml"), "{arguments}");
+                assert_eq!(key, "", "no key unless .env sets one");
+            }
         }
         assert_eq!(
             scalar(&collector["environment"]["HOSTED_OTLP_ENDPOINT"]),
@@ -595,7 +610,9 @@ fn every_collector_configuration_passes_the_lint() {
     let variants = collector_variants();
     let names: Vec<&str> = variants.iter().map(|(name, _)| name.as_str()).collect();
     assert!(
-        names.contains(&"collector/none.yaml") && names.contains(&"collector/hosted.yaml"),
+        names.contains(&"collector/none.yaml")
+            && names.contains(&"collector/hosted.yaml")
+            && names.contains(&"collector/sampling.yaml"),
         "{names:?}"
     );
     for (overlay, config) in &variants {
@@ -636,6 +653,43 @@ fn every_collector_configuration_passes_the_lint() {
         scalar(&hosted["exporters"]["otlp_http/hosted"]["headers"]["x-honeycomb-team"]),
         "${env:HONEYCOMB_API_KEY}"
     );
+}
+
+#[test]
+fn the_sampling_overlay_puts_tail_sampling_between_memory_limiter_and_batch() {
+    // The checker's lint of step 08's file, on the solution's form: tail_sampling in the traces
+    // pipeline, errors, slow traces and a share of the rest kept.
+    let text = read("collector/sampling.yaml");
+    let problems = checker::sampling::collector::lint(&text);
+    assert!(
+        problems.is_empty(),
+        "collector/sampling.yaml:\n  {}",
+        problems.join("\n  ")
+    );
+
+    // Merged as the Collector merges it: the pipeline to Jaeger keeps its receivers and exporters,
+    // and gets the overlay's processors, tail_sampling between memory_limiter and batch.
+    let base = parse("collector/config.yaml", &read("collector/config.yaml"));
+    let merged = merge(&base, &parse("collector/sampling.yaml", &text));
+    let traces = &merged["service"]["pipelines"]["traces"];
+    assert_eq!(
+        strings(&traces["processors"]),
+        ["memory_limiter", "tail_sampling", "batch"]
+    );
+    for list in ["receivers", "exporters"] {
+        assert_eq!(
+            strings(&traces[list]),
+            strings(&base["service"]["pipelines"]["traces"][list]),
+            "the sampling overlay leaves the traces pipeline's {list} as they are"
+        );
+    }
+    // Metrics and logs are not traces: they go on unsampled.
+    for signal in ["metrics", "logs"] {
+        assert_eq!(
+            merged["service"]["pipelines"][signal],
+            base["service"]["pipelines"][signal]
+        );
+    }
 }
 
 #[test]

@@ -1,10 +1,12 @@
 //! The standard `OTEL_*` variables the SDK leaves to the application.
 //!
 //! The SDK reads `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_TRACES_SAMPLER`,
-//! `OTEL_BSP_*` and most `OTEL_EXPORTER_OTLP_*` variables itself. It does not read
-//! `OTEL_TRACES_EXPORTER`, and its choice of OTLP transport when `OTEL_EXPORTER_OTLP_PROTOCOL`
-//! is unset depends on which cargo features happen to be on. These functions settle both as
-//! the specification says.
+//! `OTEL_BSP_*`, `OTEL_BLRP_*`, `OTEL_METRIC_EXPORT_INTERVAL` and most `OTEL_EXPORTER_OTLP_*`
+//! variables itself. It does not read `OTEL_TRACES_EXPORTER`, `OTEL_METRICS_EXPORTER` or
+//! `OTEL_LOGS_EXPORTER`, and its choice of OTLP transport when `OTEL_EXPORTER_OTLP_PROTOCOL` is
+//! unset depends on which cargo features happen to be on. These functions settle all of them as
+//! the specification says, and pick defaults better suited to a workshop where the SDK's are
+//! made for production.
 
 use std::time::Duration;
 
@@ -12,34 +14,61 @@ use anyhow::bail;
 use opentelemetry_otlp::Protocol;
 use opentelemetry_sdk::trace::{BatchConfig, BatchConfigBuilder};
 
-/// Where spans go, from `OTEL_TRACES_EXPORTER`.
+/// Where a signal goes, from `OTEL_TRACES_EXPORTER`, `OTEL_METRICS_EXPORTER` or
+/// `OTEL_LOGS_EXPORTER`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TracesExporter {
+pub enum Exporter {
     /// `otlp`, the default: to a Collector, Jaeger, the explorer or a hosted backend.
     Otlp,
     /// `console` (or `stdout`): printed on the terminal.
     Console,
-    /// `none`: spans are recorded but not sent anywhere.
+    /// `none`: recorded but not sent anywhere.
     None,
 }
 
+/// The name steps 01 to 06 know [`Exporter`] by, when traces were the only signal.
+pub type TracesExporter = Exporter;
+
 /// `OTEL_TRACES_EXPORTER`: `otlp` (the default), `console` or `none`.
-pub fn traces_exporter() -> anyhow::Result<TracesExporter> {
-    let value = variable("OTEL_TRACES_EXPORTER");
-    Ok(match value.as_deref() {
-        None | Some("otlp") => TracesExporter::Otlp,
-        Some("console" | "stdout") => TracesExporter::Console,
-        Some("none") => TracesExporter::None,
-        Some(other) => bail!("OTEL_TRACES_EXPORTER={other:?} is not one of otlp, console, none"),
+pub fn traces_exporter() -> anyhow::Result<Exporter> {
+    exporter("OTEL_TRACES_EXPORTER")
+}
+
+/// `OTEL_METRICS_EXPORTER`: `otlp` (the default), `console` or `none`.
+pub fn metrics_exporter() -> anyhow::Result<Exporter> {
+    exporter("OTEL_METRICS_EXPORTER")
+}
+
+/// `OTEL_LOGS_EXPORTER`: `otlp` (the default), `console` or `none`.
+pub fn logs_exporter() -> anyhow::Result<Exporter> {
+    exporter("OTEL_LOGS_EXPORTER")
+}
+
+fn exporter(name: &str) -> anyhow::Result<Exporter> {
+    parse_exporter(name, variable(name).as_deref())
+}
+
+/// The exporter `value` (already trimmed and lower-cased) names; `name` is for the error.
+fn parse_exporter(name: &str, value: Option<&str>) -> anyhow::Result<Exporter> {
+    Ok(match value {
+        None | Some("otlp") => Exporter::Otlp,
+        Some("console" | "stdout") => Exporter::Console,
+        Some("none") => Exporter::None,
+        Some(other) => bail!("{name}={other:?} is not one of otlp, console, none"),
     })
 }
 
 /// The OTLP transport, from `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` or `OTEL_EXPORTER_OTLP_PROTOCOL`:
-/// `http/protobuf` (the default, to port 4318), `http/json` (4318) or `grpc` (4317).
+/// `http/protobuf` (the default, to port 4318), `http/json` (4318) or `grpc` (4317). Metrics and
+/// logs go the same way as traces.
 pub fn otlp_protocol() -> anyhow::Result<Protocol> {
     let value = variable("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
         .or_else(|| variable("OTEL_EXPORTER_OTLP_PROTOCOL"));
-    Ok(match value.as_deref() {
+    parse_protocol(value.as_deref())
+}
+
+fn parse_protocol(value: Option<&str>) -> anyhow::Result<Protocol> {
+    Ok(match value {
         None | Some("http/protobuf") => Protocol::HttpBinary,
         Some("http/json") => Protocol::HttpJson,
         Some("grpc") => Protocol::Grpc,
@@ -67,10 +96,75 @@ pub fn batch_config() -> BatchConfig {
     config.build()
 }
 
+/// How often the periodic reader collects and sends metrics: `OTEL_METRIC_EXPORT_INTERVAL`
+/// (milliseconds) when it is set, else every 5 s, not the SDK's 60 s: a learner who clicks and
+/// looks for the numbers should see them move. At shutdown the reader sends once more anyway.
+///
+/// Give it to `PeriodicReader::builder(…).with_interval(…)`: the builder reads the variable as
+/// well, but falls back to 60 s.
+pub fn metric_export_interval() -> Duration {
+    parse_interval(variable("OTEL_METRIC_EXPORT_INTERVAL").as_deref())
+}
+
+/// The workshop's default interval between two exports of metrics.
+const METRIC_EXPORT_INTERVAL: Duration = Duration::from_secs(5);
+
+fn parse_interval(value: Option<&str>) -> Duration {
+    value
+        .and_then(|millis| millis.parse().ok())
+        .filter(|millis| *millis > 0)
+        .map(Duration::from_millis)
+        .unwrap_or(METRIC_EXPORT_INTERVAL)
+}
+
 /// A variable's value, trimmed and lower-cased, or `None` when unset or empty.
 fn variable(name: &str) -> Option<String> {
     std::env::var(name)
         .ok()
         .map(|value| value.trim().to_ascii_lowercase())
         .filter(|value| !value.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_signal_is_sent_over_otlp_unless_its_variable_says_otherwise() {
+        let parse = |value| parse_exporter("OTEL_METRICS_EXPORTER", value).unwrap();
+        assert_eq!(parse(None), Exporter::Otlp);
+        assert_eq!(parse(Some("otlp")), Exporter::Otlp);
+        assert_eq!(parse(Some("console")), Exporter::Console);
+        assert_eq!(parse(Some("stdout")), Exporter::Console);
+        assert_eq!(parse(Some("none")), Exporter::None);
+    }
+
+    #[test]
+    fn an_unknown_exporter_is_refused_naming_its_variable_and_the_choices() {
+        let err = parse_exporter("OTEL_LOGS_EXPORTER", Some("loki")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "OTEL_LOGS_EXPORTER=\"loki\" is not one of otlp, console, none"
+        );
+    }
+
+    #[test]
+    fn the_protocol_is_http_protobuf_unless_told_otherwise() {
+        assert_eq!(parse_protocol(None).unwrap(), Protocol::HttpBinary);
+        assert_eq!(parse_protocol(Some("grpc")).unwrap(), Protocol::Grpc);
+        assert_eq!(
+            parse_protocol(Some("http/json")).unwrap(),
+            Protocol::HttpJson
+        );
+        assert!(parse_protocol(Some("thrift")).is_err());
+    }
+
+    #[test]
+    fn metrics_are_sent_every_5_s_unless_the_variable_says_otherwise() {
+        assert_eq!(parse_interval(None), Duration::from_secs(5));
+        assert_eq!(parse_interval(Some("250")), Duration::from_millis(250));
+        // Unreadable, or zero (which the SDK would take as its 60 s): the workshop's default.
+        assert_eq!(parse_interval(Some("soon")), Duration::from_secs(5));
+        assert_eq!(parse_interval(Some("0")), Duration::from_secs(5));
+    }
 }

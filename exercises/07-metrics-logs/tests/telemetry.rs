@@ -1,0 +1,4 @@
+//! Step 07's telemetry, checked on what a real OTLP receiver gets: `cargo test -p exercise-07-metrics-logs`.
+//! The expectations are shared by every step; see `services/testkit/src/telemetry.rs`.
+
+testkit::telemetry_tests!(7, env!("CARGO_BIN_EXE_exercise-07-metrics-logs"), unsolved);

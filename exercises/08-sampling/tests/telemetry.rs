@@ -1,0 +1,4 @@
+//! Step 08's telemetry, checked on what a real OTLP receiver gets: `cargo test -p exercise-08-sampling`.
+//! The expectations are shared by every step; see `services/testkit/src/telemetry.rs`.
+
+testkit::telemetry_tests!(8, env!("CARGO_BIN_EXE_exercise-08-sampling"), unsolved);
