@@ -14,7 +14,7 @@
 //   use opentelemetry_otlp::{Protocol, SpanExporter, WithExportConfig, WithTonicConfig};
 //   use opentelemetry_sdk::Resource;
 //   use opentelemetry_sdk::trace::BatchSpanProcessor;
-//   use otelkit::{Reported, TracesExporter};
+//   use otelkit::{Exporter, Reported};
 use opentelemetry::global;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 

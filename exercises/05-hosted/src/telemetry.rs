@@ -22,7 +22,7 @@ use opentelemetry_otlp::{Protocol, SpanExporter, WithExportConfig, WithTonicConf
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};
-use otelkit::{Reported, TracesExporter};
+use otelkit::{Exporter, Reported};
 
 /// The name on this app's spans (`service.name`), unless `OTEL_SERVICE_NAME` gives another.
 const SERVICE_NAME: &str = "fib";
@@ -33,7 +33,7 @@ pub fn init_traces() -> anyhow::Result<SdkTracerProvider> {
 
     // Where spans go: OTEL_TRACES_EXPORTER says; OTLP unless it says otherwise.
     let provider = match otelkit::traces_exporter()? {
-        TracesExporter::Otlp => {
+        Exporter::Otlp => {
             // A batch processor queues finished spans and sends them from a thread of its own,
             // many per request, every second (`otelkit::batch_config`): the request path only
             // pays for putting a span in the queue.
@@ -42,10 +42,10 @@ pub fn init_traces() -> anyhow::Result<SdkTracerProvider> {
                 .build();
             provider.with_span_processor(processor)
         }
-        TracesExporter::Console => {
+        Exporter::Console => {
             provider.with_simple_exporter(opentelemetry_stdout::SpanExporter::default())
         }
-        TracesExporter::None => provider,
+        Exporter::None => provider,
     }
     .build();
 

@@ -39,7 +39,7 @@ use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};
-use otelkit::{Exporter, Reported, Signal, TracesExporter};
+use otelkit::{Exporter, Reported, Signal};
 use tracing::Level;
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::prelude::*;
@@ -75,7 +75,7 @@ pub fn init_traces() -> anyhow::Result<SdkTracerProvider> {
 
     // Where spans go: OTEL_TRACES_EXPORTER says; OTLP unless it says otherwise.
     let provider = match otelkit::traces_exporter()? {
-        TracesExporter::Otlp => {
+        Exporter::Otlp => {
             // A batch processor queues finished spans and sends them from a thread of its own,
             // many per request, every second (`otelkit::batch_config`): the request path only
             // pays for putting a span in the queue.
@@ -84,10 +84,10 @@ pub fn init_traces() -> anyhow::Result<SdkTracerProvider> {
                 .build();
             provider.with_span_processor(processor)
         }
-        TracesExporter::Console => {
+        Exporter::Console => {
             provider.with_simple_exporter(opentelemetry_stdout::SpanExporter::default())
         }
-        TracesExporter::None => provider,
+        Exporter::None => provider,
     }
     .build();
 
@@ -109,10 +109,10 @@ pub fn init_metrics() -> anyhow::Result<SdkMeterProvider> {
     // buckets. A reader collects those totals and gives them to the exporter.
     let provider = SdkMeterProvider::builder().with_resource(resource());
     let provider = match otelkit::metrics_exporter()? {
-        Exporter::Otlp => provider.with_reader(periodic_reader(metric_exporter()?)),
+        Exporter::Otlp => provider.with_reader(periodic_reader(metric_exporter()?)?),
         Exporter::Console => provider.with_reader(periodic_reader(
             opentelemetry_stdout::MetricExporter::default(),
-        )),
+        )?),
         Exporter::None => provider,
     }
     .build();
@@ -122,10 +122,10 @@ pub fn init_metrics() -> anyhow::Result<SdkMeterProvider> {
 
 /// A reader that collects the metrics every few seconds (`otelkit::metric_export_interval`, not
 /// the SDK's minute), and once more at shutdown, and exports them from a thread of its own.
-fn periodic_reader<E: PushMetricExporter>(exporter: E) -> PeriodicReader<E> {
-    PeriodicReader::builder(exporter)
-        .with_interval(otelkit::metric_export_interval())
-        .build()
+fn periodic_reader<E: PushMetricExporter>(exporter: E) -> anyhow::Result<PeriodicReader<E>> {
+    Ok(PeriodicReader::builder(exporter)
+        .with_interval(otelkit::metric_export_interval()?)
+        .build())
 }
 
 /// Builds the logger provider, and makes the app's `tracing` events its log records.

@@ -159,8 +159,16 @@ pub fn client() -> &'static reqwest::Client {
 
 /// `GET url`: the status and body, or what went wrong.
 pub async fn get(url: &str) -> Result<(u16, String), String> {
-    let response = client()
-        .get(url)
+    get_with(url, None).await
+}
+
+/// `GET url` as a caller that has a trace of its own: with its W3C `traceparent` header.
+pub async fn get_with(url: &str, traceparent: Option<&str>) -> Result<(u16, String), String> {
+    let mut request = client().get(url);
+    if let Some(traceparent) = traceparent {
+        request = request.header("traceparent", traceparent);
+    }
+    let response = request
         .send()
         .await
         .map_err(|err| format!("GET {url}: {err}"))?;

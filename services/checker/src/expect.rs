@@ -587,14 +587,14 @@ fn int(span: &ReceivedSpan, key: &str) -> Option<i64> {
     span.attribute(key).and_then(|v| v.as_i64())
 }
 
-/// An attribute's name, and whether a span has it right.
-type Required<'a> = (&'a str, &'a dyn Fn(&ReceivedSpan) -> bool);
+/// An attribute's name, and whether a span (or a metric's point) has it right.
+type Required<'a, T = ReceivedSpan> = (&'a str, &'a dyn Fn(&T) -> bool);
 
-/// The attributes in `required` that some of `spans` lack (or have wrong).
-fn missing(spans: &[&ReceivedSpan], required: &[Required]) -> Vec<String> {
+/// The attributes in `required` that some of `items` lack (or have wrong).
+fn missing<T>(items: &[&T], required: &[Required<T>]) -> Vec<String> {
     required
         .iter()
-        .filter(|(_, ok)| !spans.iter().all(|span| ok(span)))
+        .filter(|(_, ok)| !items.iter().all(|item| ok(item)))
         .map(|(name, _)| name.to_string())
         .collect()
 }

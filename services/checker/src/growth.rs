@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 
 use receiver::{ReceivedSpan, SpanKind};
 
-use crate::app;
 use crate::run::{self, Protocol, STOP_TIMEOUT, Sink, Started, SubRequests};
 
 /// The index whose first trace is counted.
@@ -79,15 +78,17 @@ pub async fn run(binary: &Path, extra_env: &[(&str, &str)]) -> anyhow::Result<Gr
     )
     .await?;
 
-    let cold_answer = app::get(&format!("{}/fib?index={COLD_INDEX}", app.url)).await;
+    let cold_answer = run::ask(&app, &format!("/fib?index={COLD_INDEX}"), None)
+        .await
+        .result;
     let cold_sub_requests = upstream.seen().len();
     let mut timings = Vec::new();
     for _ in 0..ROUNDS {
         for index in [SMALL_INDEX, LARGE_INDEX] {
             let started = Instant::now();
-            let answer = app::get(&format!("{}/fib?index={index}", app.url)).await;
+            let answer = run::ask(&app, &format!("/fib?index={index}"), None).await;
             let took = started.elapsed();
-            timings.push((index, matches!(answer, Ok((200, _))).then_some(took)));
+            timings.push((index, matches!(answer.result, Ok((200, _))).then_some(took)));
         }
     }
 

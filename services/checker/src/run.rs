@@ -241,13 +241,13 @@ pub async fn run(
     let mut answers = Vec::new();
     let early = match scenario {
         Scenario::Normal => {
-            answers.push(ask(&app, "/fib?index=5").await);
+            answers.push(ask(&app, "/fib?index=5", None).await);
             let early = wait_for_first_spans(&receiver, &app, &upstream, sink).await;
-            answers.push(ask(&app, "/fib?index=abc").await);
+            answers.push(ask(&app, "/fib?index=abc", None).await);
             early
         }
         Scenario::UpstreamDown => {
-            answers.push(ask(&app, "/fib?index=3").await);
+            answers.push(ask(&app, "/fib?index=3", None).await);
             Vec::new()
         }
     };
@@ -287,9 +287,10 @@ pub async fn run(
 /// How long the checker waits for an answer: `/fib?index=5` takes milliseconds.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
 
-async fn ask(app: &App, path: &str) -> Answer {
+/// Asks `app` for `path` (with a caller's `traceparent`, when given), at most [`ANSWER_TIMEOUT`].
+pub(crate) async fn ask(app: &App, path: &str, traceparent: Option<&str>) -> Answer {
     let url = format!("{}{path}", app.url);
-    let result = tokio::time::timeout(ANSWER_TIMEOUT, app::get(&url))
+    let result = tokio::time::timeout(ANSWER_TIMEOUT, app::get_with(&url, traceparent))
         .await
         .unwrap_or_else(|_| Err(format!("GET {url}: no answer within {ANSWER_TIMEOUT:?}")));
     Answer {

@@ -27,11 +27,9 @@
 pub mod collector;
 
 use std::path::Path;
-use std::time::Duration;
 
 use receiver::ReceivedSpan;
 
-use crate::app::{self, App};
 use crate::run::{self, Answer, Protocol, STOP_TIMEOUT, Sink, Started, SubRequests};
 use crate::upstream::SubRequest;
 
@@ -198,7 +196,8 @@ async fn part(
     let mut answers = Vec::new();
     for (index, caller) in requests {
         let traceparent = caller.as_ref().map(Caller::traceparent);
-        answers.push(ask(&app, *index, traceparent.as_deref()).await);
+        let path = format!("/fib?index={index}");
+        answers.push(run::ask(&app, &path, traceparent.as_deref()).await);
     }
     app.terminate();
     app.wait(STOP_TIMEOUT).await;
@@ -208,32 +207,6 @@ async fn part(
         sub_requests: upstream.seen(),
         output: app.output(),
     })
-}
-
-/// How long the checker waits for one answer.
-const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// `GET /fib?index=N`, with a caller's `traceparent` when given.
-async fn ask(app: &App, index: u32, traceparent: Option<&str>) -> Answer {
-    let path = format!("/fib?index={index}");
-    let url = format!("{}{path}", app.url);
-    let mut request = app::client().get(&url);
-    if let Some(traceparent) = traceparent {
-        request = request.header("traceparent", traceparent);
-    }
-    let send = async {
-        let response = request
-            .send()
-            .await
-            .map_err(|err| format!("GET {url}: {err}"))?;
-        let status = response.status().as_u16();
-        let body = response.text().await.map_err(|err| err.to_string())?;
-        Ok((status, body))
-    };
-    let result = tokio::time::timeout(ANSWER_TIMEOUT, send)
-        .await
-        .unwrap_or_else(|_| Err(format!("GET {url}: no answer within {ANSWER_TIMEOUT:?}")));
-    Answer { path, result }
 }
 
 /// A random number: SipHash of a counter, keyed at random for the process (std's `RandomState`).

@@ -23,7 +23,22 @@ pub struct SubRequest {
 impl SubRequest {
     /// The parent span id inside `traceparent` (`00-<trace id>-<span id>-<flags>`).
     pub fn parent_span_id(&self) -> Option<&str> {
-        self.traceparent.as_deref()?.split('-').nth(2)
+        self.field(2)
+    }
+
+    /// The trace id inside `traceparent`.
+    pub fn trace_id(&self) -> Option<&str> {
+        self.field(1)
+    }
+
+    /// The sampled flag inside `traceparent` (`-01` kept, `-00` not); `None` without one.
+    pub fn sampled(&self) -> Option<bool> {
+        let flags = u8::from_str_radix(self.field(3)?, 16).ok()?;
+        Some(flags & 1 == 1)
+    }
+
+    fn field(&self, n: usize) -> Option<&str> {
+        self.traceparent.as_deref()?.trim().split('-').nth(n)
     }
 }
 
@@ -158,5 +173,29 @@ async fn forward(State(shared): State<Shared>, request: Request) -> (StatusCode,
             }
             (StatusCode::BAD_GATEWAY, message)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SubRequest;
+
+    fn with(traceparent: Option<&str>) -> SubRequest {
+        SubRequest {
+            path: "/fib?index=1".into(),
+            traceparent: traceparent.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn a_traceparent_gives_its_trace_id_parent_and_sampled_flag() {
+        let kept = with(Some("00-abc-def-01"));
+        assert_eq!(
+            (kept.trace_id(), kept.parent_span_id(), kept.sampled()),
+            (Some("abc"), Some("def"), Some(true))
+        );
+        assert_eq!(with(Some("00-abc-def-00")).sampled(), Some(false));
+        assert_eq!(with(Some("garbage")).sampled(), None);
+        assert_eq!(with(None).trace_id(), None);
     }
 }

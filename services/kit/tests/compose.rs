@@ -20,6 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use checker::sampling::collector::{component_type, entries, scalar, strings};
 use yaml_rust2::{Yaml, YamlLoader};
 
 /// The OTLP ports the kit's exporters default to (the OTLP specification's): gRPC and HTTP.
@@ -79,39 +80,6 @@ fn merge(base: &Yaml, overlay: &Yaml) -> Yaml {
         (_, Yaml::Null) => base.clone(),
         (_, overlay) => overlay.clone(),
     }
-}
-
-/// The entries of a map as `(key, value)`, keys as text; empty for anything but a map.
-fn entries(node: &Yaml) -> Vec<(String, &Yaml)> {
-    node.as_hash()
-        .map(|hash| {
-            hash.iter()
-                .map(|(key, value)| (scalar(key), value))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// A scalar as text (`4317` and `"4317"` alike).
-fn scalar(node: &Yaml) -> String {
-    match node {
-        Yaml::String(text) | Yaml::Real(text) => text.clone(),
-        Yaml::Integer(number) => number.to_string(),
-        Yaml::Boolean(value) => value.to_string(),
-        _ => String::new(),
-    }
-}
-
-/// A list of scalars as text; a missing list is empty.
-fn strings(node: &Yaml) -> Vec<String> {
-    node.as_vec()
-        .map(|items| items.iter().map(scalar).collect())
-        .unwrap_or_default()
-}
-
-/// A component's type: `otlp_grpc` for `otlp_grpc/jaeger`.
-fn component_type(id: &str) -> &str {
-    id.split('/').next().unwrap_or(id)
 }
 
 /// Exporters that the Collector no longer has, and what replaces them.

@@ -22,6 +22,6 @@ pub mod settings;
 pub use reported::{Reported, Signal, otlp_destination, otlp_destination_of};
 pub use sampler::{HeadSampler, head_sampler};
 pub use settings::{
-    Exporter, TracesExporter, batch_config, logs_exporter, metric_export_interval,
-    metrics_exporter, otlp_protocol, traces_exporter,
+    Exporter, batch_config, logs_exporter, metric_export_interval, metrics_exporter, otlp_protocol,
+    traces_exporter,
 };

@@ -145,25 +145,10 @@ fn nearest(value: &str) -> Option<&'static str> {
     }
     let (distance, name) = SAMPLER_NAMES
         .iter()
-        .map(|name| (edit_distance(&letters(value), &letters(name)), *name))
+        .map(|name| (strsim::levenshtein(&letters(value), &letters(name)), *name))
         .min()?;
     // A third of the name may be wrong, and still it is recognisably that name.
     (distance <= (name.len() / 3).max(2)).then_some(name)
-}
-
-/// Levenshtein's distance: how many letters to insert, delete or change to turn `a` into `b`.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, a) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, b) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(a != *b);
-            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
-    }
-    previous[b.len()]
 }
 
 /// `OTEL_TRACES_SAMPLER_ARG`: a number from 0 to 1, 1 when unset.
@@ -396,14 +381,5 @@ mod tests {
         let message = error(Some("jaeger_remote"), None);
         assert!(message.contains("not in the Rust SDK"), "{message}");
         assert!(message.contains("parentbased_traceidratio"), "{message}");
-    }
-
-    #[test]
-    fn edit_distance_counts_insertions_deletions_and_changes() {
-        assert_eq!(edit_distance("", ""), 0);
-        assert_eq!(edit_distance("abc", "abc"), 0);
-        assert_eq!(edit_distance("abc", "abd"), 1);
-        assert_eq!(edit_distance("abc", "ab"), 1);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 }

@@ -26,9 +26,6 @@ pub enum Exporter {
     None,
 }
 
-/// The name steps 01 to 06 know [`Exporter`] by, when traces were the only signal.
-pub type TracesExporter = Exporter;
-
 /// `OTEL_TRACES_EXPORTER`: `otlp` (the default), `console` or `none`.
 pub fn traces_exporter() -> anyhow::Result<Exporter> {
     exporter("OTEL_TRACES_EXPORTER")
@@ -102,19 +99,24 @@ pub fn batch_config() -> BatchConfig {
 ///
 /// Give it to `PeriodicReader::builder(…).with_interval(…)`: the builder reads the variable as
 /// well, but falls back to 60 s.
-pub fn metric_export_interval() -> Duration {
+pub fn metric_export_interval() -> anyhow::Result<Duration> {
     parse_interval(variable("OTEL_METRIC_EXPORT_INTERVAL").as_deref())
 }
 
 /// The workshop's default interval between two exports of metrics.
 const METRIC_EXPORT_INTERVAL: Duration = Duration::from_secs(5);
 
-fn parse_interval(value: Option<&str>) -> Duration {
-    value
-        .and_then(|millis| millis.parse().ok())
-        .filter(|millis| *millis > 0)
-        .map(Duration::from_millis)
-        .unwrap_or(METRIC_EXPORT_INTERVAL)
+fn parse_interval(value: Option<&str>) -> anyhow::Result<Duration> {
+    let Some(value) = value else {
+        return Ok(METRIC_EXPORT_INTERVAL);
+    };
+    match value.parse::<u64>() {
+        Ok(millis) if millis > 0 => Ok(Duration::from_millis(millis)),
+        _ => bail!(
+            "OTEL_METRIC_EXPORT_INTERVAL={value:?} is not a number of milliseconds above 0, \
+             e.g. 5000 for every 5 s"
+        ),
+    }
 }
 
 /// A variable's value, trimmed and lower-cased, or `None` when unset or empty.
@@ -161,10 +163,16 @@ mod tests {
 
     #[test]
     fn metrics_are_sent_every_5_s_unless_the_variable_says_otherwise() {
-        assert_eq!(parse_interval(None), Duration::from_secs(5));
-        assert_eq!(parse_interval(Some("250")), Duration::from_millis(250));
-        // Unreadable, or zero (which the SDK would take as its 60 s): the workshop's default.
-        assert_eq!(parse_interval(Some("soon")), Duration::from_secs(5));
-        assert_eq!(parse_interval(Some("0")), Duration::from_secs(5));
+        assert_eq!(parse_interval(None).unwrap(), Duration::from_secs(5));
+        assert_eq!(
+            parse_interval(Some("250")).unwrap(),
+            Duration::from_millis(250)
+        );
+        // What a tired learner types is refused, saying what is expected: the SDK would take
+        // any of these for its 60 s, and the numbers would seem never to come.
+        for typed in ["5s", "0", "-1", "5000ms"] {
+            let err = parse_interval(Some(typed)).unwrap_err().to_string();
+            assert!(err.contains("milliseconds") && err.contains(typed), "{err}");
+        }
     }
 }

@@ -170,19 +170,6 @@ impl Trace<'_> {
     }
 }
 
-/// The trace id and the sampled flag in a `traceparent`.
-fn parse_traceparent(traceparent: &str) -> Option<(&str, bool)> {
-    let mut fields = traceparent.trim().split('-');
-    let (_version, trace_id, _span_id, flags) = (
-        fields.next()?,
-        fields.next()?,
-        fields.next()?,
-        fields.next()?,
-    );
-    let flags = u8::from_str_radix(flags, 16).ok()?;
-    Some((trace_id, flags & 1 == 1))
-}
-
 /// The traces of `part`, whole or not, and the traces its sub-requests say were sampled though
 /// none of their spans arrived. `callers` gives the span each caller's trace continues.
 fn traces<'a>(part: &'a Part, callers: &[Caller]) -> (Vec<Trace<'a>>, Vec<String>) {
@@ -195,7 +182,7 @@ fn traces<'a>(part: &'a Part, callers: &[Caller]) -> (Vec<Trace<'a>>, Vec<String
         if !sub.path.starts_with("/fib") {
             continue;
         }
-        if let Some((trace_id, sampled)) = sub.traceparent.as_deref().and_then(parse_traceparent) {
+        if let (Some(trace_id), Some(sampled)) = (sub.trace_id(), sub.sampled()) {
             let entry = sub_requests.entry(trace_id).or_default();
             entry.0 += 1;
             entry.1 |= sampled;
@@ -728,12 +715,5 @@ mod tests {
             text: Ok(include_str!("../../../../collector/sampling.yaml").into()),
         });
         assert_eq!(judged(&sampled)[5].1, Verdict::Passed);
-    }
-
-    #[test]
-    fn traceparent_parsing() {
-        assert_eq!(parse_traceparent("00-abc-def-01"), Some(("abc", true)));
-        assert_eq!(parse_traceparent("00-abc-def-00"), Some(("abc", false)));
-        assert_eq!(parse_traceparent("garbage"), None);
     }
 }

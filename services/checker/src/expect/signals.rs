@@ -12,12 +12,12 @@
 //!   comes from the libraries that send the telemetry;
 //! - **one resource**: metrics and logs are sent as `service.name` "fib", like the spans.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use receiver::metrics::{MetricKind, MetricPoint, Temporality};
 use receiver::{ReceivedLog, ReceivedMetric, Value};
 
-use super::{Expectation, Judge, SERVICE_NAME, fail, int};
+use super::{Expectation, Judge, Required, SERVICE_NAME, fail, int, missing};
 use crate::hints::Mistake;
 use crate::run::Run;
 
@@ -105,7 +105,7 @@ fn metrics(judge: &mut Judge, run: &Run) {
             ),
         },
     );
-    if let (true, Some(_)) = (shaped, duration) {
+    if let (true, Some(duration)) = (shaped, duration) {
         let expected = super::expected_server_spans(run);
         let counted = histogram_count(&run.metrics, DURATION);
         judge.expect(
@@ -129,7 +129,7 @@ fn metrics(judge: &mut Judge, run: &Run) {
         judge.expect(
             7,
             "…with http.request.method, http.route and http.response.status_code (an integer)",
-            duration_attributes(duration.into_iter()),
+            duration_attributes(duration),
         );
     }
     judge.expect(
@@ -163,18 +163,15 @@ fn histogram_count(metrics: &[ReceivedMetric], name: &str) -> u64 {
         .sum()
 }
 
-/// An attribute's name, and whether a point has it right.
-type Required<'a> = (&'a str, &'a dyn Fn(&MetricPoint) -> bool);
-
-fn duration_attributes<'a>(metrics: impl Iterator<Item = &'a ReceivedMetric>) -> Expectation {
-    let points: Vec<_> = metrics.flat_map(|metric| &metric.points).collect();
+fn duration_attributes(metric: &ReceivedMetric) -> Expectation {
+    let points: Vec<&MetricPoint> = metric.points.iter().collect();
     let text = |point: &MetricPoint, key: &str| {
         point
             .attribute(key)
             .and_then(Value::as_str)
             .map(str::to_owned)
     };
-    let required: [Required; 3] = [
+    let required: [Required<MetricPoint>; 3] = [
         ("http.request.method", &|p| {
             text(p, "http.request.method").as_deref() == Some("GET")
         }),
@@ -189,11 +186,11 @@ fn duration_attributes<'a>(metrics: impl Iterator<Item = &'a ReceivedMetric>) ->
             )
         }),
     ];
-    let names: Vec<String> = required
-        .iter()
-        .filter(|(_, ok)| points.is_empty() || !points.iter().all(|point| ok(point)))
-        .map(|(name, _)| name.to_string())
-        .collect();
+    let names = if points.is_empty() {
+        required.iter().map(|(name, _)| name.to_string()).collect()
+    } else {
+        missing(&points, &required)
+    };
     if names.is_empty() {
         Ok(())
     } else {
@@ -283,10 +280,10 @@ fn written(record: &ReceivedLog) -> u64 {
 }
 
 fn in_context(run: &Run) -> Expectation {
-    let spans: BTreeMap<(&str, &str), ()> = run
+    let spans: BTreeSet<(&str, &str)> = run
         .spans
         .iter()
-        .map(|span| ((span.trace_id.as_str(), span.span_id.as_str()), ()))
+        .map(|span| (span.trace_id.as_str(), span.span_id.as_str()))
         .collect();
     // Written during a request: within the time of a server span, or stamped with a trace.
     let servers = run.server_spans();
@@ -305,7 +302,7 @@ fn in_context(run: &Run) -> Expectation {
         .iter()
         .filter(|record| {
             !record.trace_id.is_empty()
-                && !spans.contains_key(&(record.trace_id.as_str(), record.span_id.as_str()))
+                && !spans.contains(&(record.trace_id.as_str(), record.span_id.as_str()))
         })
         .count();
     if in_requests.is_empty() {
@@ -361,6 +358,7 @@ fn bad_index_logged(run: &Run) -> Expectation {
 mod tests {
     use super::*;
     use receiver::metrics::{HistogramData, PointValue};
+    use std::collections::BTreeMap;
 
     fn histogram(temporality: Temporality, counts: &[u64]) -> ReceivedMetric {
         ReceivedMetric {

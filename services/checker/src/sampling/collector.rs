@@ -348,8 +348,9 @@ fn probabilistic(label: &str, policy: &Yaml) -> Vec<String> {
     }
 }
 
-/// The entries of a map, keys as text; empty for anything but a map.
-fn entries(node: &Yaml) -> Vec<(String, &Yaml)> {
+/// The entries of a map, keys as text; empty for anything but a map. (These four walk a
+/// Collector config; the kit's compose test uses them too.)
+pub fn entries(node: &Yaml) -> Vec<(String, &Yaml)> {
     node.as_hash()
         .map(|hash| {
             hash.iter()
@@ -360,7 +361,7 @@ fn entries(node: &Yaml) -> Vec<(String, &Yaml)> {
 }
 
 /// A scalar as text (`500` and `"500"` alike); empty for anything else.
-fn scalar(node: &Yaml) -> String {
+pub fn scalar(node: &Yaml) -> String {
     match node {
         Yaml::String(text) | Yaml::Real(text) => text.clone(),
         Yaml::Integer(number) => number.to_string(),
@@ -370,14 +371,14 @@ fn scalar(node: &Yaml) -> String {
 }
 
 /// A list of scalars as text; empty for anything else.
-fn strings(node: &Yaml) -> Vec<String> {
+pub fn strings(node: &Yaml) -> Vec<String> {
     node.as_vec()
         .map(|items| items.iter().map(scalar).collect())
         .unwrap_or_default()
 }
 
 /// A component's type: `tail_sampling` for `tail_sampling/slow`.
-fn component_type(id: &str) -> &str {
+pub fn component_type(id: &str) -> &str {
     id.split('/').next().unwrap_or(id)
 }
 

@@ -10,7 +10,7 @@ use opentelemetry_otlp::{Protocol, SpanExporter, WithExportConfig, WithTonicConf
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};
-use otelkit::{Reported, TracesExporter};
+use otelkit::{Exporter, Reported};
 use tracing::Level;
 use tracing_subscriber::Layer;
 use tracing_subscriber::filter::Targets;
@@ -28,16 +28,16 @@ const OUR_TARGET: &str = env!("CARGO_CRATE_NAME");
 pub fn init_traces() -> anyhow::Result<SdkTracerProvider> {
     let provider = SdkTracerProvider::builder().with_resource(resource());
     let provider = match otelkit::traces_exporter()? {
-        TracesExporter::Otlp => {
+        Exporter::Otlp => {
             let processor = BatchSpanProcessor::builder(otlp_exporter()?)
                 .with_batch_config(otelkit::batch_config())
                 .build();
             provider.with_span_processor(processor)
         }
-        TracesExporter::Console => {
+        Exporter::Console => {
             provider.with_simple_exporter(opentelemetry_stdout::SpanExporter::default())
         }
-        TracesExporter::None => provider,
+        Exporter::None => provider,
     }
     .build();
 
