@@ -168,7 +168,7 @@ pub fn step_options(args: &[String]) -> anyhow::Result<(bool, bool)> {
 }
 
 #[cfg(unix)]
-mod signals {
+pub(crate) mod signals {
     //! SIGINT and SIGTERM, noted rather than obeyed: the kit outlives its children, so that it
     //! can stop the explorer once the app is done.
     use std::process::Child;
@@ -203,7 +203,7 @@ mod signals {
 }
 
 #[cfg(not(unix))]
-mod signals {
+pub(crate) mod signals {
     use std::process::Child;
     pub fn install() {}
     pub fn terminate_requested() -> bool {

@@ -14,6 +14,7 @@ mod cargo;
 mod doctor;
 mod launch;
 mod project;
+mod stack;
 
 use std::process::ExitCode;
 
@@ -86,6 +87,10 @@ enum Command {
     },
     /// Build the slides into slides/dist/: deck.html (with speaker notes) and deck-learners.html.
     Slides,
+    /// The Collector and Jaeger without Docker, built with Go: `stack build`, `stack up`,
+    /// `stack validate`.
+    #[command(subcommand)]
+    Stack(stack::StackCommand),
     /// Measure: /fib latency (release build), cold build and rebuild times. Takes a few minutes.
     Bench,
     /// `NN [--solution]`: a step's number (see "Steps" below).
@@ -147,6 +152,7 @@ fn main() -> ExitCode {
             Command::Puzzle { args } => cargo::checker(&project, "puzzle", &args),
             Command::Diff { step } => diff(&project, &step),
             Command::Slides => slides(&project),
+            Command::Stack(command) => stack::run(&project, command),
             Command::Bench => bench::run(&project),
             Command::Step(args) => cargo::run_step(&project, &args),
         }

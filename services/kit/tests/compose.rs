@@ -20,8 +20,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use checker::sampling::collector::{component_type, entries, scalar, strings};
-use yaml_rust2::{Yaml, YamlLoader};
+use stack::config::{component_type, entries, merge, scalar, strings};
+use yaml_rust2::Yaml;
 
 /// The OTLP ports the kit's exporters default to (the OTLP specification's): gRPC and HTTP.
 const OTLP_GRPC_PORT: u16 = 4317;
@@ -52,35 +52,11 @@ fn in_ci() -> bool {
 
 /// The first document of a YAML text; an empty document is an empty map, as for the Collector.
 fn parse(name: &str, text: &str) -> Yaml {
-    let documents = YamlLoader::load_from_str(text).unwrap_or_else(|err| panic!("{name}: {err}"));
-    match documents.into_iter().next() {
-        None | Some(Yaml::Null) => Yaml::Hash(Default::default()),
-        Some(document) => document,
-    }
+    stack::config::parse(name, text).unwrap_or_else(|err| panic!("{err}"))
 }
 
 // ------------------------------------------------------------------------------------------------
 // The Collector's configuration
-
-/// Merges `overlay` over `base` as the Collector merges its `--config` sources: maps merge key by
-/// key, anything else (lists included) is replaced.
-fn merge(base: &Yaml, overlay: &Yaml) -> Yaml {
-    match (base, overlay) {
-        (Yaml::Hash(base), Yaml::Hash(overlay)) => {
-            let mut merged = base.clone();
-            for (key, value) in overlay {
-                let value = match merged.get(key) {
-                    Some(old) => merge(old, value),
-                    None => value.clone(),
-                };
-                merged.insert(key.clone(), value);
-            }
-            Yaml::Hash(merged)
-        }
-        (_, Yaml::Null) => base.clone(),
-        (_, overlay) => overlay.clone(),
-    }
-}
 
 /// Exporters that the Collector no longer has, and what replaces them.
 const REMOVED_EXPORTERS: [(&str, &str); 2] = [
@@ -203,6 +179,22 @@ fn lint_collector(config: &Yaml) -> Vec<String> {
                 problems.push(format!("{role} `{id}` is defined but no pipeline uses it"));
             }
         }
+    }
+
+    // Extensions run only when `service.extensions` lists them.
+    let extensions = defined("extensions");
+    let enabled: BTreeSet<String> = strings(&config["service"]["extensions"])
+        .into_iter()
+        .collect();
+    for id in extensions.difference(&enabled) {
+        problems.push(format!(
+            "extension `{id}` is defined but `service.extensions` does not list it"
+        ));
+    }
+    for id in enabled.difference(&extensions) {
+        problems.push(format!(
+            "`service.extensions` lists `{id}`, which is not defined under `extensions:`"
+        ));
     }
 
     let named_exporters: BTreeSet<String> = exporters
@@ -497,15 +489,10 @@ fn compose_config(command: &[&str], variables: &[(&str, &str)], extra: &[&str]) 
 
 /// The variables the compose file reads: `NAME` of every `${NAME…}`.
 fn compose_variables() -> BTreeSet<String> {
-    let text = read("docker-compose.yml");
-    text.split("${")
-        .skip(1)
-        .map(|rest| {
-            rest.chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect::<String>()
-        })
-        .filter(|name| !name.is_empty())
+    stack::compose::Compose::read(&repo_root())
+        .and_then(|compose| compose.variables())
+        .unwrap_or_else(|err| panic!("{err:#}"))
+        .into_iter()
         .collect()
 }
 
@@ -707,19 +694,41 @@ fn the_ports_agree_between_collector_compose_kit_and_cloud_ides() {
     let base = parse("collector/config.yaml", &read("collector/config.yaml"));
     let compose = compose();
     for (protocol, port) in [("grpc", OTLP_GRPC_PORT), ("http", OTLP_HTTP_PORT)] {
-        // The receiver listens on every interface of the container, on the kit's default port…
+        // The receiver listens on the kit's default ports…
         let endpoint = scalar(&base["receivers"]["otlp"]["protocols"][protocol]["endpoint"]);
-        assert_eq!(
-            endpoint,
-            format!("0.0.0.0:{port}"),
-            "the otlp receiver's {protocol} endpoint: inside a container, localhost is not \
-             reachable through a published port"
+        assert!(
+            endpoint.ends_with(&format!(":{port}")),
+            "the otlp receiver's {protocol} endpoint: {endpoint}"
         );
-        // …and compose publishes that port on the same host port.
-        let published = published_ports(&compose["services"]["collector"]);
+    }
+    // …and every listener (receivers, zpages, health check, Prometheus) on every interface of
+    // the container, its port published on the same host port.
+    let listeners = stack::config::listeners(&base);
+    for name in [
+        "receivers.otlp.protocols.grpc.endpoint",
+        "extensions.zpages.endpoint",
+        "extensions.health_check.endpoint",
+        "exporters.prometheus.endpoint",
+    ] {
+        assert!(
+            listeners.iter().any(|(path, _)| path == name),
+            "collector/config.yaml has no {name}: {listeners:?}"
+        );
+    }
+    let published = published_ports(&compose["services"]["collector"]);
+    for (path, endpoint) in &listeners {
+        let port: u16 = endpoint
+            .strip_prefix("0.0.0.0:")
+            .and_then(|port| port.parse().ok())
+            .unwrap_or_else(|| {
+                panic!(
+                    "{path}: {endpoint}: inside a container, listen on 0.0.0.0:PORT, or a \
+                     published port does not reach it"
+                )
+            });
         assert!(
             published.contains(&(Some(port), port)),
-            "the collector publishes {port}:{port}: {published:?}"
+            "the collector publishes {port}:{port} for {path}: {published:?}"
         );
     }
     let jaeger = published_ports(&compose["services"]["jaeger"]);
@@ -926,6 +935,16 @@ fn the_lint_reports_the_removed_logging_and_jaeger_exporters() {
 }
 
 #[test]
+fn the_lint_reports_an_extension_not_enabled_and_one_not_defined() {
+    let problems = lint_variant(
+        "service:\n  pipelines:",
+        "extensions:\n  zpages:\n    endpoint: 0.0.0.0:55679\nservice:\n  extensions: [health_check]\n  pipelines:",
+    );
+    assert_reported(&problems, &["extension `zpages`", "does not list it"]);
+    assert_reported(&problems, &["`health_check`", "not defined"]);
+}
+
+#[test]
 fn the_lint_reports_batch_before_memory_limiter() {
     let problems = lint_variant("[memory_limiter, batch]", "[batch, memory_limiter]");
     assert_reported(
@@ -1001,19 +1020,6 @@ fn the_compose_lint_reports_unpinned_images_and_missing_limits() {
     assert_reported(&problems, &["`jaeger`", "has no tag"]);
     assert_reported(&problems, &["`jaeger` has no `mem_limit`"]);
     assert_reported(&problems, &["`jaeger` publishes 4317"]);
-}
-
-#[test]
-fn merging_follows_the_collector_maps_merge_lists_replace() {
-    let base = parse("base", "a: {x: 1, list: [1, 2]}\nb: 2\n");
-    let overlay = parse("overlay", "a: {y: 3, list: [9]}\n");
-    let merged = merge(&base, &overlay);
-    assert_eq!(merged["a"]["x"], Yaml::Integer(1));
-    assert_eq!(merged["a"]["y"], Yaml::Integer(3));
-    assert_eq!(strings(&merged["a"]["list"]), ["9"]);
-    assert_eq!(merged["b"], Yaml::Integer(2));
-    assert_eq!(merge(&base, &parse("empty", "{}")), base);
-    assert_eq!(merge(&base, &parse("empty", "# only a comment\n")), base);
 }
 
 #[test]

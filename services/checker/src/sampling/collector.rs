@@ -7,7 +7,7 @@
 //!   (the overlay's list of processors replaces `config.yaml`'s when the files merge);
 //! - a `status_code` policy keeping `ERROR`, a `latency` policy with a threshold, and a
 //!   `probabilistic` policy keeping a share of the rest, each written the way the pinned
-//!   Collector (contrib 0.162.0) reads it;
+//!   Collector (contrib 0.161.0) reads it;
 //! - no policy that keeps everything, so that the others mean something.
 //!
 //! The kit's own test of the Collector's files (`services/kit/tests/compose.rs`) runs the same
@@ -17,8 +17,8 @@ use std::collections::BTreeSet;
 
 use yaml_rust2::{Yaml, YamlLoader};
 
-/// The policy types the tail_sampling processor knows (contrib 0.162.0).
-pub const POLICY_TYPES: [&str; 16] = [
+/// The policy types the tail_sampling processor knows (contrib 0.161.0, its `config.go`).
+pub const POLICY_TYPES: [&str; 17] = [
     "always_sample",
     "latency",
     "numeric_attribute",
@@ -33,6 +33,7 @@ pub const POLICY_TYPES: [&str; 16] = [
     "boolean_attribute",
     "ottl_condition",
     "and",
+    "not",
     "drop",
     "composite",
 ];
@@ -348,39 +349,8 @@ fn probabilistic(label: &str, policy: &Yaml) -> Vec<String> {
     }
 }
 
-/// The entries of a map, keys as text; empty for anything but a map. (These four walk a
-/// Collector config; the kit's compose test uses them too.)
-pub fn entries(node: &Yaml) -> Vec<(String, &Yaml)> {
-    node.as_hash()
-        .map(|hash| {
-            hash.iter()
-                .map(|(key, value)| (scalar(key), value))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// A scalar as text (`500` and `"500"` alike); empty for anything else.
-pub fn scalar(node: &Yaml) -> String {
-    match node {
-        Yaml::String(text) | Yaml::Real(text) => text.clone(),
-        Yaml::Integer(number) => number.to_string(),
-        Yaml::Boolean(value) => value.to_string(),
-        _ => String::new(),
-    }
-}
-
-/// A list of scalars as text; empty for anything else.
-pub fn strings(node: &Yaml) -> Vec<String> {
-    node.as_vec()
-        .map(|items| items.iter().map(scalar).collect())
-        .unwrap_or_default()
-}
-
-/// A component's type: `tail_sampling` for `tail_sampling/slow`.
-pub fn component_type(id: &str) -> &str {
-    id.split('/').next().unwrap_or(id)
-}
+// The YAML walking the Collector's files need, shared with the native stack and the kit's checks.
+pub use stack::config::{component_type, entries, scalar, strings};
 
 #[cfg(test)]
 mod tests {
