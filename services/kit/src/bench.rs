@@ -11,7 +11,10 @@
 //! 4. The trace explorer: OTLP/HTTP ingest from the real exporter, queries over a window of a
 //!    million spans, memory per span (`services/bench/benches/explorer.rs`, which prints its
 //!    own table).
-//! 5. Build times: a cold build (empty target folder, registry already downloaded) of what
+//! 5. The Collector and Jaeger of `docker-compose.yml`, built natively, under a room's load: their
+//!    peak memory against compose's `mem_limit`s (`services/bench/benches/stack.rs`; skipped
+//!    with a line when `./run.sh stack build` has not run).
+//! 6. Build times: a cold build (empty target folder, registry already downloaded) of what
 //!    `./run.sh` needs first, a cold build of the whole workspace, and the rebuild after touching
 //!    the step's `main.rs`: wall clock, one run each (three for the rebuild, median).
 //!
@@ -88,6 +91,13 @@ pub fn run(project: &Project) -> anyhow::Result<ExitCode> {
         project,
         "measuring the trace explorer (about a minute)",
         &explorer,
+        None,
+    )?;
+    let stack = ["bench", "--package", "bench", "--bench", "stack"];
+    step(
+        project,
+        "measuring the native Collector and Jaeger under load (about two minutes)",
+        &stack,
         None,
     )?;
     let medians = INDEXES

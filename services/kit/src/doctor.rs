@@ -27,6 +27,7 @@ pub fn run(project: &Project) -> anyhow::Result<ExitCode> {
         ("app port", app_port(project)),
         ("explorer ports", explorer_ports()),
         ("Docker", docker()),
+        ("Go", go(project)),
         ("Chromium", chromium()),
     ];
     let mut problems = 0;
@@ -182,6 +183,41 @@ fn docker() -> Outcome {
         _ => "no engine running (start Docker Desktop or the docker service to use it)".into(),
     };
     Outcome::Info(format!("{client}; {compose}; {engine}"))
+}
+
+/// Go builds the Collector and Jaeger for machines without Docker (`./run.sh stack`), and the
+/// tests that run them.
+fn go(project: &Project) -> Outcome {
+    let Some(go) = stack::programs::go_version() else {
+        return Outcome::Info(
+            "not installed. Optional: with Go, ./run.sh stack builds and runs the Collector and \
+             Jaeger without Docker, and ./run.sh test runs them (https://go.dev/dl)"
+                .into(),
+        );
+    };
+    let mut built = Vec::new();
+    let mut missing = Vec::new();
+    for program in stack::Program::ALL {
+        let version = program
+            .image_tag(&project.root)
+            .unwrap_or_else(|err| format!("({err:#})"));
+        let name = format!("{} {version}", program.name());
+        match program.cached(&project.root) {
+            Ok(Some(_)) => built.push(name),
+            _ => missing.push(name),
+        }
+    }
+    Outcome::Info(if missing.is_empty() {
+        format!(
+            "{go}; {} built natively (./run.sh stack up runs them)",
+            built.join(" and ")
+        )
+    } else {
+        format!(
+            "{go}; {} not built yet: ./run.sh stack build (a few minutes, once)",
+            missing.join(" and ")
+        )
+    })
 }
 
 fn chromium() -> Outcome {

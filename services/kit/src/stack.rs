@@ -15,7 +15,7 @@ use anyhow::{Context, bail};
 use clap::Subcommand;
 use stack::collector::{self, Listen, Settings};
 use stack::compose::{Compose, Variables};
-use stack::{Collector, Jaeger, Program, Progress, jaeger};
+use stack::{Program, Programs, Progress, Stack, jaeger};
 
 use crate::launch::signals;
 use crate::project::Project;
@@ -73,16 +73,12 @@ fn overlay_name(
         .or_else(|| variables.get(collector::OVERLAY_VARIABLE).cloned())
         .filter(|name| !name.is_empty())
         .unwrap_or_else(|| "none".to_string());
-    if !project
-        .root
-        .join("collector")
-        .join(format!("{name}.yaml"))
-        .is_file()
-        || name == "config"
-    {
+    let overlays = stack::config::overlays(&project.root)?;
+    if !overlays.contains(&name) {
         bail!(
-            "there is no overlay `{name}`: collector/ has {} (set COLLECTOR_OVERLAY in .env, or --overlay)",
-            collector::OVERLAYS.join(", ")
+            "there is no overlay `{name}`: collector/ has {} (COLLECTOR_OVERLAY in .env, or \
+             --overlay)",
+            overlays.join(", ")
         );
     }
     Ok(name)
@@ -106,23 +102,21 @@ fn up(project: &Project, overlay: Option<String>) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    let collector_binary = Program::Collector.get(root, Progress::Shown)?;
-    let jaeger_binary = Program::Jaeger.get(root, Progress::Shown)?;
-
+    let programs = Programs::get(root, Progress::Shown)?;
     let query_port = compose
         .published_ports(jaeger::SERVICE)?
         .first()
         .copied()
         .context("docker-compose.yml publishes no port of Jaeger's")?;
     let ports = jaeger::Ports::with_query_at(SocketAddr::from(([0, 0, 0, 0], query_port)))?;
-    let mut jaeger = Jaeger::start(root, &jaeger_binary, &ports)?;
     let settings = Settings {
         variables,
         listen: Listen::AsWritten,
         echo: Some("collector | "),
-        ..Settings::new(&overlay, ports.otlp_grpc())
+        ..Settings::new(&overlay)
     };
-    let mut collector = Collector::start(root, &collector_binary, &settings)?;
+    let mut stack = Stack::start(root, &programs, &ports, settings)?;
+    let (collector, jaeger) = (&stack.collector, &stack.jaeger);
 
     let at = |setting: &str| collector.address(setting).port();
     println!(
@@ -157,20 +151,22 @@ fn up(project: &Project, overlay: Option<String>) -> anyhow::Result<ExitCode> {
         if signals::terminate_requested() {
             break ExitCode::SUCCESS;
         }
-        if !collector.process.is_running() || !jaeger.process.is_running() {
-            let (name, output) = if jaeger.process.is_running() {
-                ("The Collector", String::new())
-            } else {
-                ("Jaeger", jaeger.process.output())
-            };
-            eprintln!("{name} stopped by itself.\n{output}");
+        let jaeger_runs = stack.jaeger.process.is_running();
+        if !stack.collector.process.is_running() || !jaeger_runs {
+            // The Collector's lines are on the terminal already; Jaeger's are not.
+            match jaeger_runs {
+                true => eprintln!("The Collector stopped by itself."),
+                false => eprintln!(
+                    "Jaeger stopped by itself:\n{}",
+                    stack.jaeger.process.output()
+                ),
+            }
             break ExitCode::FAILURE;
         }
         std::thread::sleep(Duration::from_millis(100));
     };
     println!("Stopping the Collector (it sends what it holds), then Jaeger…");
-    collector.stop()?;
-    jaeger.stop()?;
+    stack.stop()?;
     println!("Stopped.");
     Ok(code)
 }
@@ -181,8 +177,8 @@ fn validate(project: &Project) -> anyhow::Result<ExitCode> {
     let variables = compose_variables(project, &compose)?;
     let binary = Program::Collector.get(root, Progress::Shown)?;
     let mut failed = 0;
-    for overlay in collector::OVERLAYS {
-        let output = collector::validate(root, &binary, overlay, &variables)?;
+    for overlay in stack::config::overlays(root)? {
+        let output = collector::validate(root, &binary, &overlay, &variables)?;
         if output.status.success() {
             println!("✓ collector/config.yaml with {overlay}.yaml");
         } else {

@@ -25,7 +25,7 @@ use crate::process::{FreePorts, Port, Process, Protocol};
 pub const SERVICE: &str = "collector";
 /// The compose variable that chooses the overlay.
 pub const OVERLAY_VARIABLE: &str = "COLLECTOR_OVERLAY";
-/// The overlays in `collector/`, besides `config.yaml`.
+/// The overlays the kit ships in `collector/` (see [`crate::config::overlays`] for all there are).
 pub const OVERLAYS: [&str; 3] = ["none", "hosted", "sampling"];
 /// The setting of the Collector's own metrics' port, which no file of ours names.
 const TELEMETRY: &str = "service.telemetry.metrics.readers";
@@ -53,20 +53,20 @@ pub struct Settings {
     /// Print each line the Collector prints after this prefix, as `docker compose logs` would.
     pub echo: Option<&'static str>,
     /// Where the compose services the Collector sends to listen here, by name: `jaeger` →
-    /// `127.0.0.1:PORT` of Jaeger's OTLP/gRPC receiver.
+    /// `127.0.0.1:PORT` of Jaeger's OTLP/gRPC receiver ([`crate::Stack`] sets it).
     pub services: BTreeMap<String, SocketAddr>,
 }
 
 impl Settings {
-    /// The given overlay, on free loopback ports, sending to Jaeger at `jaeger_otlp_grpc`.
-    pub fn new(overlay: &str, jaeger_otlp_grpc: SocketAddr) -> Settings {
+    /// The given overlay, on free loopback ports.
+    pub fn new(overlay: &str) -> Settings {
         Settings {
             overlay: overlay.to_string(),
             variables: Variables::new(),
             extra_env: Vec::new(),
             listen: Listen::FreeLoopbackPorts,
             echo: None,
-            services: BTreeMap::from([("jaeger".to_string(), jaeger_otlp_grpc)]),
+            services: BTreeMap::new(),
         }
     }
 

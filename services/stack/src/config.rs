@@ -45,6 +45,25 @@ pub fn merge(base: &Yaml, overlay: &Yaml) -> Yaml {
     }
 }
 
+/// The overlays in `collector/`: every `NAME.yaml` but `config.yaml`, sorted (`hosted`, `none`,
+/// `sampling`, and any a maintainer adds for another vendor).
+pub fn overlays(root: &Path) -> anyhow::Result<Vec<String>> {
+    let folder = root.join(FOLDER);
+    let mut overlays = Vec::new();
+    for entry in std::fs::read_dir(&folder)
+        .with_context(|| format!("could not read {}", folder.display()))?
+    {
+        let file = entry?.file_name().to_string_lossy().into_owned();
+        if let Some(name) = file.strip_suffix(".yaml")
+            && file != BASE
+        {
+            overlays.push(name.to_string());
+        }
+    }
+    overlays.sort();
+    Ok(overlays)
+}
+
 /// `collector/config.yaml` with `collector/<overlay>.yaml` merged over it.
 pub fn read_merged(root: &Path, overlay: &str) -> anyhow::Result<Yaml> {
     let read = |file: &str| -> anyhow::Result<Yaml> {

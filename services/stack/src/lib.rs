@@ -29,6 +29,47 @@ pub mod jaeger;
 pub mod process;
 pub mod programs;
 
+use std::path::Path;
+
 pub use collector::Collector;
 pub use jaeger::Jaeger;
-pub use programs::{Program, Progress};
+pub use programs::{Program, Programs, Progress};
+
+/// Jaeger and the Collector, started in the order compose starts them (`depends_on`).
+pub struct Stack {
+    pub jaeger: Jaeger,
+    pub collector: Collector,
+}
+
+impl Stack {
+    /// Starts Jaeger with its listeners at `jaeger_ports`, then the Collector as `settings` say,
+    /// sending to that Jaeger; each waits until it says it is ready.
+    pub fn start(
+        root: &Path,
+        programs: &Programs,
+        jaeger_ports: &jaeger::Ports,
+        mut settings: collector::Settings,
+    ) -> anyhow::Result<Stack> {
+        let jaeger = Jaeger::start(root, &programs.jaeger, jaeger_ports)?;
+        settings
+            .services
+            .insert(jaeger::SERVICE.to_string(), jaeger_ports.otlp_grpc());
+        let collector = Collector::start(root, &programs.collector, &settings)?;
+        Ok(Stack { jaeger, collector })
+    }
+
+    /// What both programs printed, for a message when something went wrong.
+    pub fn output(&self) -> String {
+        format!(
+            "--- the Collector printed:\n{}\n--- Jaeger printed:\n{}",
+            self.collector.process.output(),
+            self.jaeger.process.output()
+        )
+    }
+
+    /// Stops the Collector first, which sends what it holds, then Jaeger.
+    pub fn stop(&mut self) -> anyhow::Result<()> {
+        self.collector.stop()?;
+        self.jaeger.stop()
+    }
+}

@@ -239,6 +239,36 @@ impl Program {
     }
 }
 
+/// Both programs.
+#[derive(Debug, Clone)]
+pub struct Programs {
+    pub collector: PathBuf,
+    pub jaeger: PathBuf,
+}
+
+impl Programs {
+    /// Both, if the cache holds them built from today's recipes.
+    pub fn cached(root: &Path) -> anyhow::Result<Option<Programs>> {
+        Ok(
+            match (
+                Program::Collector.cached(root)?,
+                Program::Jaeger.cached(root)?,
+            ) {
+                (Some(collector), Some(jaeger)) => Some(Programs { collector, jaeger }),
+                _ => None,
+            },
+        )
+    }
+
+    /// Both, from the cache or built now.
+    pub fn get(root: &Path, progress: Progress) -> anyhow::Result<Programs> {
+        Ok(Programs {
+            collector: Program::Collector.get(root, progress)?,
+            jaeger: Program::Jaeger.get(root, progress)?,
+        })
+    }
+}
+
 /// `go1.26.8`, if Go is installed.
 pub fn go_version() -> Option<String> {
     let output = Command::new("go")
@@ -305,4 +335,79 @@ fn run(command: &mut Command, progress: Progress) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::compose::Compose;
+
+    fn root() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    }
+
+    #[test]
+    fn compose_pins_the_images_of_the_releases_built_here() {
+        let compose = Compose::read(&root()).unwrap();
+        for (program, service) in [
+            (Program::Collector, "collector"),
+            (Program::Jaeger, "jaeger"),
+        ] {
+            let (_, tag) = compose.image(service).unwrap();
+            assert_eq!(
+                tag,
+                program.image_tag(&root()).unwrap(),
+                "docker-compose.yml's `{service}` image and the {} the tests build",
+                program.name()
+            );
+        }
+    }
+
+    #[test]
+    fn every_collector_module_is_at_one_release() {
+        let text =
+            std::fs::read_to_string(Program::Collector.source_dir(&root()).join("builder.yaml"))
+                .unwrap();
+        let manifest = parse("builder.yaml", &text).unwrap();
+        let release = Program::Collector.version(&root()).unwrap();
+        let mut stable = BTreeSet::new();
+        for section in [
+            "receivers",
+            "processors",
+            "exporters",
+            "extensions",
+            "connectors",
+            "providers",
+        ] {
+            for module in manifest[section].as_vec().into_iter().flatten() {
+                let gomod = scalar(&module["gomod"]);
+                let (_, version) = gomod.split_once(' ').unwrap_or_else(|| panic!("{gomod}"));
+                // The core's stable modules (config providers) are numbered 1.x in the same
+                // release; every other module carries the release's own number.
+                if version.starts_with("v1.") {
+                    stable.insert(version.to_string());
+                } else {
+                    assert_eq!(version, format!("v{release}"), "{gomod}: not at {release}");
+                }
+            }
+        }
+        assert!(
+            stable.len() <= 1,
+            "the 1.x modules at more than one version: {stable:?}"
+        );
+    }
+
+    #[test]
+    fn jaeger_s_module_version_has_its_image_tag() {
+        let version = Program::Jaeger.version(&root()).unwrap();
+        assert!(version.starts_with("v1."), "{version}");
+        assert!(
+            Program::Jaeger
+                .image_tag(&root())
+                .unwrap()
+                .starts_with("2.")
+        );
+    }
 }

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use stack::Jaeger;
 
-use crate::support::{self, Stack};
+use crate::support;
 
 /// Requests of `/fib?index=4`: c(4) = 9, of which 8 sub-requests.
 const SERVERS_4: usize = 9;
@@ -14,7 +14,7 @@ const CLIENTS_4: usize = 8;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jaeger_restarted_while_the_app_sends_the_collector_runs_on_and_later_traces_arrive() {
     let programs = crate::programs_or_skip!();
-    let mut stack = Stack::start(programs, "none", |settings| settings);
+    let mut stack = support::start(programs, "none", |settings| settings);
     let binary = support::binary("solution-03-propagation");
     let app = support::app(&binary, &stack.collector, "http/protobuf", &[]).await;
     let fib = |index: u32| {
@@ -70,7 +70,7 @@ async fn jaeger_restarted_while_the_app_sends_the_collector_runs_on_and_later_tr
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_collector_stopped_the_app_serves_on_and_says_once_that_it_cannot_send() {
     let programs = crate::programs_or_skip!();
-    let mut stack = Stack::start(programs, "none", |settings| settings);
+    let mut stack = support::start(programs, "none", |settings| settings);
     let binary = support::binary("solution-03-propagation");
     let mut app = support::app(&binary, &stack.collector, "http/protobuf", &[]).await;
     support::get_ok(&format!("{}/fib?index=3", app.url), "2").await;

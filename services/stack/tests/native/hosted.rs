@@ -12,7 +12,7 @@ use std::time::Duration;
 use receiver::Receiver;
 use testkit::tls::TlsFront;
 
-use crate::support::{self, Stack};
+use crate::support;
 
 /// c(5) = 15 requests for one `/fib?index=5`, 14 of them sub-requests.
 const SERVERS: usize = 15;
@@ -35,7 +35,7 @@ async fn every_span_reaches_jaeger_and_the_hosted_backend_with_the_key() {
     let key = made_up_key();
     let ca_file = front.ca_file.to_string_lossy().into_owned();
     let stack = tokio::task::block_in_place(|| {
-        Stack::start(programs, "hosted", |mut settings| {
+        support::start(programs, "hosted", |mut settings| {
             settings.extra_env.push(("SSL_CERT_FILE".into(), ca_file));
             settings
                 .variable("HOSTED_OTLP_ENDPOINT", &front.endpoint())

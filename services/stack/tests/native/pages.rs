@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::support::{self, Stack};
+use crate::support;
 
 async fn get(url: &str) -> (u16, String) {
     let response = reqwest::get(url)
@@ -18,7 +18,7 @@ async fn get(url: &str) -> (u16, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn zpages_and_the_health_check_answer() {
     let programs = crate::programs_or_skip!();
-    let stack = Stack::start(programs, "none", |settings| settings);
+    let stack = support::start(programs, "none", |settings| settings);
     let zpages = stack.collector.address("extensions.zpages");
 
     let (status, body) = get(&format!("http://{zpages}/debug/servicez")).await;

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use checker::upstream::Upstream;
 
-use crate::support::{self, JaegerTrace, Stack};
+use crate::support::{self, JaegerTrace};
 
 const ERRORS_502: usize = 5;
 const ERRORS_400: usize = 5;
@@ -52,7 +52,7 @@ fn root_query(trace: &JaegerTrace) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn errors_and_slow_traces_are_kept_whole_and_a_quarter_of_the_rest() {
     let programs = crate::programs_or_skip!();
-    let stack = Stack::start(programs, "sampling", |settings| settings);
+    let stack = support::start(programs, "sampling", |settings| settings);
     let proxy = Upstream::start().await.expect("a proxy on loopback");
     let binary = support::binary("solution-08-sampling");
     let app = support::app(

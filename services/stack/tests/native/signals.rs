@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::support::{self, Stack};
+use crate::support;
 
 /// What the Prometheus exporter serves, once it shows `wanted` (or after `within`).
 async fn scrape_until(url: &str, within: Duration, wanted: &[&str]) -> String {
@@ -25,7 +25,7 @@ async fn scrape_until(url: &str, within: Duration, wanted: &[&str]) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn step_07_metrics_reach_prometheus_and_its_logs_the_debug_exporter() {
     let programs = crate::programs_or_skip!();
-    let stack = Stack::start(programs, "none", |settings| settings);
+    let stack = support::start(programs, "none", |settings| settings);
     let binary = support::binary("solution-07-metrics-logs");
     let app = support::app(
         &binary,

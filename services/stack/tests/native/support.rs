@@ -11,7 +11,7 @@ use checker::app::App;
 use checker::compile::{self, Build};
 use serde_json::Value;
 use stack::collector::Settings;
-use stack::{Collector, Jaeger, Program, Progress, jaeger};
+use stack::{Collector, Programs, Progress, Stack, jaeger};
 
 /// The kit's root.
 pub fn root() -> PathBuf {
@@ -26,12 +26,6 @@ fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|value| value == "true" || value == "1")
 }
 
-/// The built programs.
-pub struct Programs {
-    pub collector: PathBuf,
-    pub jaeger: PathBuf,
-}
-
 /// The two programs, or `None` (after one line saying why) when this machine cannot have them.
 ///
 /// From the cache when built (`./run.sh stack build`); in CI built now if need be, since CI must
@@ -41,25 +35,15 @@ pub fn programs() -> Option<&'static Programs> {
     static PROGRAMS: OnceLock<Option<Programs>> = OnceLock::new();
     let programs = PROGRAMS.get_or_init(|| {
         let root = root();
-        let cached = |program: Program| program.cached(&root).expect("the stack's recipes read");
-        if let (Some(collector), Some(jaeger)) =
-            (cached(Program::Collector), cached(Program::Jaeger))
-        {
-            return Some(Programs { collector, jaeger });
+        if let Some(programs) = Programs::cached(&root).expect("the stack's recipes read") {
+            return Some(programs);
         }
-        let go = stack::programs::go_version();
         if in_ci() {
-            let get = |program: Program| {
-                program
-                    .get(&root, Progress::Quiet)
-                    .unwrap_or_else(|err| panic!("{err:#}"))
-            };
-            return Some(Programs {
-                collector: get(Program::Collector),
-                jaeger: get(Program::Jaeger),
-            });
+            return Some(
+                Programs::get(&root, Progress::Quiet).unwrap_or_else(|err| panic!("{err:#}")),
+            );
         }
-        let how = match go {
+        let how = match stack::programs::go_version() {
             Some(go) => format!("{go} is here: run ./run.sh stack build (a few minutes, once)"),
             None => "install Go (https://go.dev/dl), then run ./run.sh stack build".to_string(),
         };
@@ -82,38 +66,16 @@ macro_rules! programs_or_skip {
     };
 }
 
-/// Jaeger and the Collector, started as `docker compose up` starts them.
-pub struct Stack {
-    pub jaeger: Jaeger,
-    pub collector: Collector,
-}
-
-impl Stack {
-    /// Jaeger, then the Collector with `overlay` (`none`, `hosted`, `sampling`) and whatever else
-    /// `settings` adds to what compose gives it.
-    pub fn start(
-        programs: &Programs,
-        overlay: &str,
-        settings: impl FnOnce(Settings) -> Settings,
-    ) -> Stack {
-        let root = root();
-        let ports = jaeger::Ports::free().expect("free ports");
-        let jaeger =
-            Jaeger::start(&root, &programs.jaeger, &ports).unwrap_or_else(|err| panic!("{err:#}"));
-        let settings = settings(Settings::new(overlay, ports.otlp_grpc()));
-        let collector = Collector::start(&root, &programs.collector, &settings)
-            .unwrap_or_else(|err| panic!("{err:#}"));
-        Stack { jaeger, collector }
-    }
-
-    /// What both programs printed, for a failing assertion's message.
-    pub fn output(&self) -> String {
-        format!(
-            "--- the Collector printed:\n{}\n--- Jaeger printed:\n{}",
-            self.collector.process.output(),
-            self.jaeger.process.output()
-        )
-    }
+/// Jaeger and the Collector, started as `docker compose up` starts them, with `overlay` (`none`,
+/// `hosted`, `sampling`) and whatever else `settings` adds to what compose gives the Collector.
+pub fn start(
+    programs: &Programs,
+    overlay: &str,
+    settings: impl FnOnce(Settings) -> Settings,
+) -> Stack {
+    let ports = jaeger::Ports::free().expect("free ports");
+    Stack::start(&root(), programs, &ports, settings(Settings::new(overlay)))
+        .unwrap_or_else(|err| panic!("{err:#}"))
 }
 
 /// Builds a package of the workspace (a step's solution) and returns its binary.

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::support::{self, Stack};
+use crate::support;
 
 /// c(5) = 15 requests for one `/fib?index=5`, 14 of them sub-requests.
 const SERVERS: usize = 15;
@@ -12,7 +12,7 @@ const CLIENTS: usize = 14;
 
 async fn one_trace_of_29_spans(protocol: &str) {
     let programs = crate::programs_or_skip!();
-    let stack = Stack::start(programs, "none", |settings| settings);
+    let stack = support::start(programs, "none", |settings| settings);
     let binary = support::binary("solution-03-propagation");
     let app = support::app(&binary, &stack.collector, protocol, &[]).await;
     support::get_ok(&format!("{}/fib?index=5", app.url), "5").await;
@@ -63,7 +63,7 @@ async fn one_trace_of_29_spans(protocol: &str) {
 }
 
 /// The `debug` exporter's lines count `spans` spans in all (the app may send them in batches).
-async fn stack_debug_said(stack: &Stack, spans: usize) {
+async fn stack_debug_said(stack: &stack::Stack, spans: usize) {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         let output = stack.collector.process.output();
