@@ -7,8 +7,8 @@
 //!   the Prometheus exporter, found in the merged files) moves to a free loopback port, or, for
 //!   `./run.sh stack up`, stays where compose publishes it;
 //! - the Collector's own metrics, on port 8888 unless told otherwise, move too;
-//! - an exporter that sends to a compose service by name (`jaeger:4317`) is sent where that
-//!   program listens here.
+//! - whatever sends to a compose service by name (`jaeger:4317`: the exporter to Jaeger, and the
+//!   Collector's own spans) is sent where that program listens here.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
@@ -190,11 +190,6 @@ impl Collector {
     /// The OTLP/gRPC endpoint an app's exporter takes: `http://127.0.0.1:PORT`.
     pub fn otlp_grpc_endpoint(&self) -> String {
         format!("http://{}", self.address("receivers.otlp.protocols.grpc"))
-    }
-
-    /// Every listener, by setting.
-    pub fn listeners(&self) -> &BTreeMap<String, SocketAddr> {
-        &self.listeners
     }
 
     /// Stops it as `docker stop` does (SIGTERM): it flushes its batches and exporters first.

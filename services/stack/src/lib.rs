@@ -1,7 +1,7 @@
 //! # `stack`: the Collector and Jaeger of `docker-compose.yml`, without Docker
 //!
 //! Run with: `./run.sh stack build` (once: builds both from their Go modules), then
-//! `./run.sh stack up` to run them natively, or `cargo test -p stack` for the tests.
+//! `./run.sh stack up` to run them natively, or `cargo test -p stack-tests` for the tests.
 //!
 //! The workshop's central path is app → OpenTelemetry Collector → Jaeger, which learners start
 //! with `docker compose up`. No Docker engine runs where the kit is built and tested, so this crate
@@ -19,8 +19,8 @@
 //! - [`collector`], [`jaeger`]: starting each as compose would, on ports of our choosing;
 //! - [`process`]: a running program: its output, readiness, sockets, memory, and a SIGTERM stop.
 //!
-//! The tests (`tests/native/`) need the programs built, which needs Go. Without Go they skip with
-//! a line that says so, except in CI (`CI=true`), where they must run.
+//! The tests (`services/stack-tests`) need the programs built, which needs Go. Without them they
+//! skip with a line that says so, except in CI (`CI=true`), where they build them.
 
 pub mod collector;
 pub mod compose;

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -52,9 +53,14 @@ impl Process {
             .stderr(Stdio::piped());
         #[cfg(unix)]
         std::os::unix::process::CommandExt::process_group(&mut command, 0);
-        let mut child = command
-            .spawn()
-            .with_context(|| format!("could not start {name} ({command:?})"))?;
+        // The program's path only: the command's Debug form would show its environment, which
+        // may hold an API key.
+        let mut child = command.spawn().with_context(|| {
+            format!(
+                "could not start {name} ({})",
+                Path::new(command.get_program()).display()
+            )
+        })?;
         let output = Arc::new(Mutex::new(String::new()));
         let stdout = child.stdout.take().expect("stdout is piped");
         let stderr = child.stderr.take().expect("stderr is piped");

@@ -69,20 +69,26 @@ impl Program {
         })
     }
 
-    /// What it is built from, whole: the builder's manifest, or Jaeger's `go.mod` and `go.sum`.
+    /// What it is built from: the builder's manifest, or Jaeger's `go.mod` and `go.sum`.
     fn recipe(self, root: &Path) -> anyhow::Result<String> {
         let dir = self.source_dir(root);
         let files: &[&str] = match self {
             Program::Collector => &["builder.yaml"],
             Program::Jaeger => &["go.mod", "go.sum"],
         };
+        // Comments and blank lines left out: editing an explanation does not rebuild.
         let mut recipe = String::new();
         for file in files {
             let path = dir.join(file);
-            recipe.push_str(
-                &std::fs::read_to_string(&path)
-                    .with_context(|| format!("could not read {}", path.display()))?,
-            );
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("could not read {}", path.display()))?;
+            for line in text.lines() {
+                let code = line.trim();
+                if !(code.is_empty() || code.starts_with('#') || code.starts_with("//")) {
+                    recipe.push_str(line);
+                    recipe.push('\n');
+                }
+            }
         }
         Ok(recipe)
     }

@@ -1,6 +1,15 @@
-//! What every test of the native stack needs: the two programs (or a reason to skip), a Jaeger and
-//! a Collector started as compose starts them, the workshop's apps pointed at them, and Jaeger's
-//! HTTP API read back.
+//! # `stack-tests`: the compose path run for real, and what its tests share
+//!
+//! Run with: `cargo test -p stack-tests` (after `./run.sh stack build`).
+//!
+//! The tests (`tests/native/`) run the Collector and Jaeger that `services/stack` builds, with the
+//! files compose mounts, and send the workshop's apps through them. This library is what every
+//! one of them needs: the two programs (or a reason to skip), a Jaeger and a Collector started as
+//! compose starts them, the apps pointed at them, and Jaeger's HTTP API read back.
+//!
+//! A package of its own, apart from `stack`: the tests need the checker and the testkit, which
+//! depend on `stack` (through `kit`), and a package whose tests depend on its own dependents makes
+//! a cycle that cargo builds badly (a doc test lost a dependency's `--extern` in CI).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -59,7 +68,7 @@ pub fn programs() -> Option<&'static Programs> {
 #[macro_export]
 macro_rules! programs_or_skip {
     () => {
-        match $crate::support::programs() {
+        match $crate::programs() {
             Some(programs) => programs,
             None => return,
         }

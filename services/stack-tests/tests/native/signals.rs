@@ -5,8 +5,6 @@
 
 use std::time::{Duration, Instant};
 
-use crate::support;
-
 /// What the Prometheus exporter serves, once it shows `wanted` (or after `within`).
 async fn scrape_until(url: &str, within: Duration, wanted: &[&str]) -> String {
     let deadline = Instant::now() + within;
@@ -24,10 +22,10 @@ async fn scrape_until(url: &str, within: Duration, wanted: &[&str]) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn step_07_metrics_reach_prometheus_and_its_logs_the_debug_exporter() {
-    let programs = crate::programs_or_skip!();
-    let stack = support::start(programs, "none", |settings| settings);
-    let binary = support::binary("solution-07-metrics-logs");
-    let app = support::app(
+    let programs = stack_tests::programs_or_skip!();
+    let stack = stack_tests::start(programs, "none", |settings| settings);
+    let binary = stack_tests::binary("solution-07-metrics-logs");
+    let app = stack_tests::app(
         &binary,
         &stack.collector,
         "http/protobuf",
@@ -36,7 +34,7 @@ async fn step_07_metrics_reach_prometheus_and_its_logs_the_debug_exporter() {
     .await;
     for index in [3, 5, 5] {
         let expected = sequence::fib_iterative(index).to_string();
-        support::get_ok(&format!("{}/fib?index={index}", app.url), &expected).await;
+        stack_tests::get_ok(&format!("{}/fib?index={index}", app.url), &expected).await;
     }
 
     // The metrics, in Prometheus' text format: the request duration histogram (seconds, from
@@ -81,7 +79,8 @@ async fn step_07_metrics_reach_prometheus_and_its_logs_the_debug_exporter() {
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut records = 0;
     while records == 0 && Instant::now() < deadline {
-        records = support::debug_counts(&stack.collector.process.output(), "Logs", "log records");
+        records =
+            stack_tests::debug_counts(&stack.collector.process.output(), "Logs", "log records");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert!(

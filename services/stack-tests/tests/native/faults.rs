@@ -5,27 +5,25 @@ use std::time::{Duration, Instant};
 
 use stack::Jaeger;
 
-use crate::support;
-
 /// Requests of `/fib?index=4`: c(4) = 9, of which 8 sub-requests.
 const SERVERS_4: usize = 9;
 const CLIENTS_4: usize = 8;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jaeger_restarted_while_the_app_sends_the_collector_runs_on_and_later_traces_arrive() {
-    let programs = crate::programs_or_skip!();
-    let mut stack = support::start(programs, "none", |settings| settings);
-    let binary = support::binary("solution-03-propagation");
-    let app = support::app(&binary, &stack.collector, "http/protobuf", &[]).await;
+    let programs = stack_tests::programs_or_skip!();
+    let mut stack = stack_tests::start(programs, "none", |settings| settings);
+    let binary = stack_tests::binary("solution-03-propagation");
+    let app = stack_tests::app(&binary, &stack.collector, "http/protobuf", &[]).await;
     let fib = |index: u32| {
         let url = format!("{}/fib?index={index}", app.url);
         let expected = sequence::fib_iterative(index).to_string();
-        async move { support::get_ok(&url, &expected).await }
+        async move { stack_tests::get_ok(&url, &expected).await }
     };
     fib(3).await;
     let url = stack.jaeger.query_url();
     let before =
-        support::wait_for_traces(&url, "fib", Duration::from_secs(20), |t| t.len() == 1).await;
+        stack_tests::wait_for_traces(&url, "fib", Duration::from_secs(20), |t| t.len() == 1).await;
     assert_eq!(before.len(), 1, "{}", stack.output());
 
     // Jaeger goes away (`docker compose restart jaeger`, or its container dies); the app goes
@@ -45,11 +43,11 @@ async fn jaeger_restarted_while_the_app_sends_the_collector_runs_on_and_later_tr
     // trace arrives whole.
     let ports = stack.jaeger.ports.clone();
     stack.jaeger = tokio::task::block_in_place(|| {
-        Jaeger::start(&support::root(), &programs.jaeger, &ports)
+        Jaeger::start(&stack_tests::root(), &programs.jaeger, &ports)
             .unwrap_or_else(|err| panic!("{err:#}"))
     });
     fib(4).await;
-    let after = support::wait_for_traces(&url, "fib", Duration::from_secs(30), |traces| {
+    let after = stack_tests::wait_for_traces(&url, "fib", Duration::from_secs(30), |traces| {
         traces
             .iter()
             .any(|trace| trace.count("server") == SERVERS_4 && trace.count("client") == CLIENTS_4)
@@ -69,14 +67,14 @@ async fn jaeger_restarted_while_the_app_sends_the_collector_runs_on_and_later_tr
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_collector_stopped_the_app_serves_on_and_says_once_that_it_cannot_send() {
-    let programs = crate::programs_or_skip!();
-    let mut stack = support::start(programs, "none", |settings| settings);
-    let binary = support::binary("solution-03-propagation");
-    let mut app = support::app(&binary, &stack.collector, "http/protobuf", &[]).await;
-    support::get_ok(&format!("{}/fib?index=3", app.url), "2").await;
+    let programs = stack_tests::programs_or_skip!();
+    let mut stack = stack_tests::start(programs, "none", |settings| settings);
+    let binary = stack_tests::binary("solution-03-propagation");
+    let mut app = stack_tests::app(&binary, &stack.collector, "http/protobuf", &[]).await;
+    stack_tests::get_ok(&format!("{}/fib?index=3", app.url), "2").await;
     let url = stack.jaeger.query_url();
     let arrived =
-        support::wait_for_traces(&url, "fib", Duration::from_secs(20), |t| t.len() == 1).await;
+        stack_tests::wait_for_traces(&url, "fib", Duration::from_secs(20), |t| t.len() == 1).await;
     assert_eq!(arrived.len(), 1, "{}", stack.output());
 
     stack
@@ -84,7 +82,7 @@ async fn the_collector_stopped_the_app_serves_on_and_says_once_that_it_cannot_se
         .stop()
         .expect("the Collector stops on SIGTERM");
     for _ in 0..5 {
-        support::get_ok(&format!("{}/fib?index=5", app.url), "5").await;
+        stack_tests::get_ok(&format!("{}/fib?index=5", app.url), "5").await;
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
     let started = Instant::now();

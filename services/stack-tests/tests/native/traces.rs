@@ -4,20 +4,18 @@
 
 use std::time::Duration;
 
-use crate::support;
-
 /// c(5) = 15 requests for one `/fib?index=5`, 14 of them sub-requests.
 const SERVERS: usize = 15;
 const CLIENTS: usize = 14;
 
 async fn one_trace_of_29_spans(protocol: &str) {
-    let programs = crate::programs_or_skip!();
-    let stack = support::start(programs, "none", |settings| settings);
-    let binary = support::binary("solution-03-propagation");
-    let app = support::app(&binary, &stack.collector, protocol, &[]).await;
-    support::get_ok(&format!("{}/fib?index=5", app.url), "5").await;
+    let programs = stack_tests::programs_or_skip!();
+    let stack = stack_tests::start(programs, "none", |settings| settings);
+    let binary = stack_tests::binary("solution-03-propagation");
+    let app = stack_tests::app(&binary, &stack.collector, protocol, &[]).await;
+    stack_tests::get_ok(&format!("{}/fib?index=5", app.url), "5").await;
 
-    let traces = support::wait_for_traces(
+    let traces = stack_tests::wait_for_traces(
         &stack.jaeger.query_url(),
         "fib",
         Duration::from_secs(20),
@@ -67,7 +65,7 @@ async fn stack_debug_said(stack: &stack::Stack, spans: usize) {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         let output = stack.collector.process.output();
-        let counted = support::debug_counts(&output, "Traces", "spans");
+        let counted = stack_tests::debug_counts(&output, "Traces", "spans");
         if counted == spans {
             return;
         }

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use checker::upstream::Upstream;
 
-use crate::support::{self, JaegerTrace};
+use stack_tests::JaegerTrace;
 
 const ERRORS_502: usize = 5;
 const ERRORS_400: usize = 5;
@@ -51,11 +51,11 @@ fn root_query(trace: &JaegerTrace) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn errors_and_slow_traces_are_kept_whole_and_a_quarter_of_the_rest() {
-    let programs = crate::programs_or_skip!();
-    let stack = support::start(programs, "sampling", |settings| settings);
+    let programs = stack_tests::programs_or_skip!();
+    let stack = stack_tests::start(programs, "sampling", |settings| settings);
     let proxy = Upstream::start().await.expect("a proxy on loopback");
-    let binary = support::binary("solution-08-sampling");
-    let app = support::app(
+    let binary = stack_tests::binary("solution-08-sampling");
+    let app = stack_tests::app(
         &binary,
         &stack.collector,
         "http/protobuf",
@@ -99,7 +99,7 @@ async fn errors_and_slow_traces_are_kept_whole_and_a_quarter_of_the_rest() {
     // The decisions: once decision_wait has passed for the last trace, read what Jaeger kept.
     tokio::time::sleep(DECISION_WAIT + MARGIN).await;
     let expected_kept = ERRORS_502 + ERRORS_400 + SLOW_INDEXES.len();
-    let traces = support::wait_for_traces(
+    let traces = stack_tests::wait_for_traces(
         &stack.jaeger.query_url(),
         "fib",
         Duration::from_secs(20),

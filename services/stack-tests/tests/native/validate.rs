@@ -10,8 +10,6 @@ use stack::collector::{self, OVERLAYS};
 use stack::compose::Variables;
 use stack::config::{self, component_type, entries};
 
-use crate::support;
-
 /// What `.env` would hold for the hosted overlay: a key (a fake one) and the default endpoint.
 fn variables() -> Variables {
     Variables::from([(
@@ -30,8 +28,8 @@ fn printed(output: &std::process::Output) -> String {
 
 #[test]
 fn config_yaml_with_each_overlay_passes_the_collector_s_validate() {
-    let programs = crate::programs_or_skip!();
-    let root = support::root();
+    let programs = stack_tests::programs_or_skip!();
+    let root = stack_tests::root();
     for overlay in OVERLAYS {
         let output =
             collector::validate(&root, &programs.collector, overlay, &variables()).unwrap();
@@ -46,8 +44,8 @@ fn config_yaml_with_each_overlay_passes_the_collector_s_validate() {
 /// A copy of the kit's compose file and Collector files in a temporary folder, with `from`
 /// replaced by `to` in `collector/config.yaml`: what `validate` says of it.
 fn validate_broken_copy(from: &str, to: &str) -> String {
-    let programs = support::programs().expect("checked by the caller");
-    let root = support::root();
+    let programs = stack_tests::programs().expect("checked by the caller");
+    let root = stack_tests::root();
     let copy = tempfile::tempdir().unwrap();
     std::fs::copy(
         root.join("docker-compose.yml"),
@@ -84,7 +82,7 @@ fn validate_broken_copy(from: &str, to: &str) -> String {
 
 #[test]
 fn a_broken_copy_fails_validate_with_the_collector_s_reason() {
-    let _ = crate::programs_or_skip!();
+    let _ = stack_tests::programs_or_skip!();
     // A misspelt field.
     let said = validate_broken_copy("limit_mib: 200", "limit_mb: 200");
     assert!(said.contains("invalid keys: limit_mb"), "{said}");
@@ -118,8 +116,8 @@ fn named_components(config: &yaml_rust2::Yaml) -> BTreeSet<(String, String)> {
 
 #[test]
 fn the_built_collector_holds_exactly_the_components_the_files_use() {
-    let programs = crate::programs_or_skip!();
-    let root = support::root();
+    let programs = stack_tests::programs_or_skip!();
+    let root = stack_tests::root();
     let mut used = BTreeSet::new();
     for overlay in OVERLAYS {
         used.extend(named_components(

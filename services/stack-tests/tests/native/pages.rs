@@ -5,8 +5,6 @@
 
 use std::time::Duration;
 
-use crate::support;
-
 async fn get(url: &str) -> (u16, String) {
     let response = reqwest::get(url)
         .await
@@ -17,8 +15,8 @@ async fn get(url: &str) -> (u16, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn zpages_and_the_health_check_answer() {
-    let programs = crate::programs_or_skip!();
-    let stack = support::start(programs, "none", |settings| settings);
+    let programs = stack_tests::programs_or_skip!();
+    let stack = stack_tests::start(programs, "none", |settings| settings);
     let zpages = stack.collector.address("extensions.zpages");
 
     let (status, body) = get(&format!("http://{zpages}/debug/servicez")).await;
@@ -54,10 +52,10 @@ async fn zpages_and_the_health_check_answer() {
 
     // A request's trace through the Collector: the Collector's own spans for it (receiving the
     // batch, exporting it) show on tracez, and reach Jaeger as the service `collector`.
-    let binary = support::binary("solution-03-propagation");
-    let app = support::app(&binary, &stack.collector, "http/protobuf", &[]).await;
-    support::get_ok(&format!("{}/fib?index=3", app.url), "2").await;
-    let own = support::wait_for_traces(
+    let binary = stack_tests::binary("solution-03-propagation");
+    let app = stack_tests::app(&binary, &stack.collector, "http/protobuf", &[]).await;
+    stack_tests::get_ok(&format!("{}/fib?index=3", app.url), "2").await;
+    let own = stack_tests::wait_for_traces(
         &stack.jaeger.query_url(),
         "collector",
         Duration::from_secs(20),

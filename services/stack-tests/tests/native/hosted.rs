@@ -12,8 +12,6 @@ use std::time::Duration;
 use receiver::Receiver;
 use testkit::tls::TlsFront;
 
-use crate::support;
-
 /// c(5) = 15 requests for one `/fib?index=5`, 14 of them sub-requests.
 const SERVERS: usize = 15;
 const CLIENTS: usize = 14;
@@ -29,13 +27,13 @@ fn made_up_key() -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_span_reaches_jaeger_and_the_hosted_backend_with_the_key() {
-    let programs = crate::programs_or_skip!();
+    let programs = stack_tests::programs_or_skip!();
     let hosted = Receiver::start().await.expect("a receiver on loopback");
     let front = TlsFront::start(hosted.http_endpoint().trim_start_matches("http://")).await;
     let key = made_up_key();
     let ca_file = front.ca_file.to_string_lossy().into_owned();
     let stack = tokio::task::block_in_place(|| {
-        support::start(programs, "hosted", |mut settings| {
+        stack_tests::start(programs, "hosted", |mut settings| {
             settings.extra_env.push(("SSL_CERT_FILE".into(), ca_file));
             settings
                 .variable("HOSTED_OTLP_ENDPOINT", &front.endpoint())
@@ -43,11 +41,11 @@ async fn every_span_reaches_jaeger_and_the_hosted_backend_with_the_key() {
         })
     });
     // Step 05's app, sending to the Collector only: the key is the Collector's business.
-    let binary = support::binary("solution-05-hosted");
-    let app = support::app(&binary, &stack.collector, "http/protobuf", &[]).await;
-    support::get_ok(&format!("{}/fib?index=5", app.url), "5").await;
+    let binary = stack_tests::binary("solution-05-hosted");
+    let app = stack_tests::app(&binary, &stack.collector, "http/protobuf", &[]).await;
+    stack_tests::get_ok(&format!("{}/fib?index=5", app.url), "5").await;
 
-    let in_jaeger = support::wait_for_traces(
+    let in_jaeger = stack_tests::wait_for_traces(
         &stack.jaeger.query_url(),
         "fib",
         Duration::from_secs(20),
