@@ -7,47 +7,24 @@
 //! For each of the default overlay and the tail-sampling one (which holds every trace for 12 s
 //! before it decides): the stack with the very files compose mounts, step 05's app (every number
 //! asked for again: the most spans per click) exporting every span to the Collector, and the load
-//! generator's default room (`./run.sh load`: 5 learners pressing Go up to index 10) for 30 s. The
-//! resident memory of each program is read from `/proc` every 250 ms; the peak (`VmHWM`) is what
-//! a container's limit is measured against. Reported, not asserted: machines differ.
+//! generator's default room (`./run.sh load`: 5 learners pressing Go up to index 10) for 30 s. Each
+//! program's peak resident memory, which the kernel keeps (`VmHWM`), is what a container's limit
+//! is measured against. Reported, not asserted: machines differ.
 
 mod common;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use stack::collector::Settings;
-use stack::process::Process;
+use stack::compose::Compose;
 use stack::{Programs, Stack, jaeger};
 use testkit::App;
 
 const LOAD: Duration = Duration::from_secs(30);
 const OVERLAYS: [&str; 2] = ["none", "sampling"];
 
-/// The highest resident memory seen by sampling, and the kernel's own peak.
-fn peak(process: &Process, sampled: u64) -> u64 {
-    process
-        .memory()
-        .map_or(sampled, |memory| memory.peak.max(sampled))
-}
-
 fn mib(bytes: u64) -> String {
     format!("{:>5.0} MiB", bytes as f64 / (1024.0 * 1024.0))
-}
-
-/// `256m` → bytes.
-fn limit(text: &str) -> Option<u64> {
-    let text = text.trim().to_ascii_lowercase();
-    let digits: String = text.chars().take_while(char::is_ascii_digit).collect();
-    let factor = match &text[digits.len()..] {
-        "m" | "mb" | "mib" => 1 << 20,
-        "g" | "gb" | "gib" => 1 << 30,
-        "k" | "kb" | "kib" => 1 << 10,
-        "" => 1,
-        _ => return None,
-    };
-    digits.parse::<u64>().ok().map(|number| number * factor)
 }
 
 #[tokio::main]
@@ -58,15 +35,7 @@ async fn main() {
         return;
     };
     let app_binary = common::binary("APP_BINARY", "solution-05-hosted");
-    let compose_text = std::fs::read_to_string(root.join("docker-compose.yml")).unwrap();
-    let compose = stack::config::parse("docker-compose.yml", &compose_text).unwrap();
-    let limit_of = |service: &str| {
-        limit(&stack::config::scalar(
-            &compose["services"][service]["mem_limit"],
-        ))
-        .unwrap_or_else(|| panic!("docker-compose.yml: no mem_limit for {service}"))
-    };
-
+    let compose = Compose::read(&root).expect("docker-compose.yml reads");
     println!(
         "The Collector and Jaeger under `./run.sh load` for {}s (5 users, up to index 10), step 05's \
          app (release) exporting every span; peak resident memory against compose's mem_limit:",
@@ -81,33 +50,6 @@ async fn main() {
         let endpoint = running.collector.otlp_http_endpoint();
         let app = App::start(&app_binary, &[("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint)]).await;
 
-        // Sample the two programs' memory while the load runs.
-        let done = Arc::new(AtomicBool::new(false));
-        let pids = (
-            running.collector.process.pid(),
-            running.jaeger.process.pid(),
-        );
-        let sampler = {
-            let done = done.clone();
-            std::thread::spawn(move || {
-                let mut highest = (0u64, 0u64);
-                let read = |pid: u32| {
-                    std::fs::read_to_string(format!("/proc/{pid}/status"))
-                        .ok()
-                        .and_then(|status| {
-                            let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-                            line.split_whitespace().nth(1)?.parse::<u64>().ok()
-                        })
-                        .map_or(0, |kib| kib * 1024)
-                };
-                while !done.load(Ordering::Relaxed) {
-                    highest.0 = highest.0.max(read(pids.0));
-                    highest.1 = highest.1.max(read(pids.1));
-                    std::thread::sleep(Duration::from_millis(250));
-                }
-                highest
-            })
-        };
         let options = loadgen::Options {
             url: app.url.clone(),
             users: 5,
@@ -126,11 +68,13 @@ async fn main() {
             2
         }))
         .await;
-        done.store(true, Ordering::Relaxed);
-        let sampled = sampler.join().unwrap();
-
-        let collector = peak(&running.collector.process, sampled.0);
-        let jaeger = peak(&running.jaeger.process, sampled.1);
+        let peak = |process: &stack::process::Process| {
+            process.memory().expect("/proc/<pid>/status reads").peak
+        };
+        let (collector, jaeger) = (
+            peak(&running.collector.process),
+            peak(&running.jaeger.process),
+        );
         let answered =
             summary.counts.status_2xx + summary.counts.status_4xx + summary.counts.status_5xx;
         println!(
@@ -141,7 +85,7 @@ async fn main() {
             ("Collector", "collector", collector),
             ("Jaeger", "jaeger", jaeger),
         ] {
-            let limit = limit_of(service);
+            let limit = compose.mem_limit(service).unwrap();
             println!(
                 "    {name:<9} peak {}  of mem_limit {}  ({:>3.0} %)",
                 mib(bytes),

@@ -20,6 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use stack::compose::memory_size;
 use stack::config::{component_type, entries, merge, scalar, strings};
 use yaml_rust2::Yaml;
 
@@ -287,24 +288,6 @@ fn published_ports(service: &Yaml) -> Vec<(Option<u16>, u16)> {
             }
         })
         .collect()
-}
-
-/// A compose memory size (`256m`, `1g`, `512mb`, or bytes) in bytes.
-fn memory_size(text: &str) -> Option<u64> {
-    let text = text.trim().to_ascii_lowercase();
-    let text = text.strip_suffix('b').unwrap_or(&text);
-    let (digits, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
-        Some(at) => text.split_at(at),
-        None => (text, ""),
-    };
-    let factor = match unit {
-        "" => 1,
-        "k" => 1 << 10,
-        "m" => 1 << 20,
-        "g" => 1 << 30,
-        _ => return None,
-    };
-    digits.parse::<u64>().ok().map(|number| number * factor)
 }
 
 /// `true` for an image reference with a tag that is not `latest` (a digest is fine too).
@@ -1037,8 +1020,4 @@ fn port_and_memory_parsing() {
             (Some(4318), 4318)
         ]
     );
-    assert_eq!(memory_size("256m"), Some(256 << 20));
-    assert_eq!(memory_size("1g"), Some(1 << 30));
-    assert_eq!(memory_size("640MB"), Some(640 << 20));
-    assert_eq!(memory_size(""), None);
 }

@@ -8,19 +8,19 @@
 //! compose starts them, the apps pointed at them, and Jaeger's HTTP API read back.
 //!
 //! A package of its own, apart from `stack`: the tests need the checker and the testkit, which
-//! depend on `stack` (through `kit`), and a package whose tests depend on its own dependents makes
-//! a cycle that cargo builds badly (a doc test lost a dependency's `--extern` in CI).
+//! depend on `stack` (through `kit`); as `stack`'s own tests they would make a dev-dependency
+//! cycle.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use checker::app::App;
 use checker::compile::{self, Build};
 use serde_json::Value;
 use stack::collector::Settings;
 use stack::{Collector, Programs, Progress, Stack, jaeger};
+use testkit::App;
 
 /// The kit's root.
 pub fn root() -> PathBuf {
@@ -28,11 +28,6 @@ pub fn root() -> PathBuf {
         .join("../..")
         .canonicalize()
         .expect("the kit's root")
-}
-
-/// `true` in CI (`CI=true`): a missing Go fails the tests instead of skipping them.
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|value| value == "true" || value == "1")
 }
 
 /// The two programs, or `None` (after one line saying why) when this machine cannot have them.
@@ -47,7 +42,7 @@ pub fn programs() -> Option<&'static Programs> {
         if let Some(programs) = Programs::cached(&root).expect("the stack's recipes read") {
             return Some(programs);
         }
-        if in_ci() {
+        if testkit::in_ci() {
             return Some(
                 Programs::get(&root, Progress::Quiet).unwrap_or_else(|err| panic!("{err:#}")),
             );
@@ -88,9 +83,9 @@ pub fn start(
 }
 
 /// Builds a package of the workspace (a step's solution) and returns its binary.
-pub fn binary(package: &str) -> PathBuf {
+pub fn binary(package: &str) -> String {
     match compile::build(&root(), package, true).expect("cargo runs") {
-        Build::Built { binary } => binary,
+        Build::Built { binary } => binary.to_string_lossy().into_owned(),
         Build::Failed(failure) => panic!("{package} does not build: {:?}", failure.errors),
     }
 }
@@ -98,7 +93,7 @@ pub fn binary(package: &str) -> PathBuf {
 /// Starts a step's app, sending to the Collector over OTLP `protocol` (`http/protobuf` or
 /// `grpc`), every 100 ms rather than every second, with `extra` settings.
 pub async fn app(
-    binary: &Path,
+    binary: &str,
     collector: &Collector,
     protocol: &str,
     extra: &[(&str, &str)],
@@ -113,17 +108,7 @@ pub async fn app(
         ("OTEL_BSP_SCHEDULE_DELAY", "100"),
     ];
     env.extend_from_slice(extra);
-    App::start(binary, &env)
-        .await
-        .unwrap_or_else(|err| panic!("{err:#}"))
-}
-
-/// `GET url`, which must answer `200` with `expected`.
-pub async fn get_ok(url: &str, expected: &str) {
-    let (status, body) = checker::app::get(url)
-        .await
-        .unwrap_or_else(|err| panic!("{err}"));
-    assert_eq!((status, body.trim()), (200, expected), "GET {url}");
+    App::start(binary, &env).await
 }
 
 /// A span as Jaeger's HTTP API gives it.

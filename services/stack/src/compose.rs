@@ -141,6 +141,13 @@ impl Compose {
             .collect()
     }
 
+    /// The memory the service's container may use (`mem_limit`), in bytes.
+    pub fn mem_limit(&self, service: &str) -> anyhow::Result<u64> {
+        let limit = scalar(&self.service(service)?["mem_limit"]);
+        memory_size(&limit)
+            .ok_or_else(|| anyhow!("{FILE}: `{service}` has no readable mem_limit ({limit:?})"))
+    }
+
     /// The folders the service mounts: `(container folder, repository folder)`.
     fn mounts(&self, service: &str) -> anyhow::Result<Vec<(String, PathBuf)>> {
         strings(&self.service(service)?["volumes"])
@@ -156,6 +163,24 @@ impl Compose {
             })
             .collect()
     }
+}
+
+/// A compose memory size (`256m`, `1g`, `512mb`, or bytes) in bytes.
+pub fn memory_size(text: &str) -> Option<u64> {
+    let text = text.trim().to_ascii_lowercase();
+    let text = text.strip_suffix('b').unwrap_or(&text);
+    let (digits, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => text.split_at(at),
+        None => (text, ""),
+    };
+    let factor = match unit {
+        "" => 1,
+        "k" => 1 << 10,
+        "m" => 1 << 20,
+        "g" => 1 << 30,
+        _ => return None,
+    };
+    digits.parse::<u64>().ok().map(|number| number * factor)
 }
 
 /// Compose's substitution: `${NAME}`, `${NAME:-default}` (the default when unset or empty),
@@ -228,6 +253,16 @@ mod tests {
         }
         assert!(substitute("${OPEN", &set).is_err());
         assert!(substitute("$BARE", &set).is_err());
+    }
+
+    #[test]
+    fn memory_sizes_read_as_compose_reads_them() {
+        assert_eq!(memory_size("256m"), Some(256 << 20));
+        assert_eq!(memory_size("1g"), Some(1 << 30));
+        assert_eq!(memory_size("640MB"), Some(640 << 20));
+        assert_eq!(memory_size("1048576"), Some(1 << 20));
+        assert_eq!(memory_size(""), None);
+        assert_eq!(memory_size("lots"), None);
     }
 
     #[test]

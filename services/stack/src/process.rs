@@ -162,18 +162,9 @@ impl Process {
         let _ = self.child.kill();
     }
 
-    /// Its resident memory now and at its peak, in bytes (`VmRSS` and `VmHWM`).
+    /// Its resident memory now and at its peak.
     pub fn memory(&self) -> Option<Memory> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).ok()?;
-        let field = |name: &str| -> Option<u64> {
-            let line = status.lines().find(|line| line.starts_with(name))?;
-            let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-            Some(kib * 1024)
-        };
-        Some(Memory {
-            resident: field("VmRSS:")?,
-            peak: field("VmHWM:")?,
-        })
+        memory_of(self.pid())
     }
 
     /// The ports it listens on (TCP) or is bound to (UDP): its sockets, found in `/proc/<pid>/fd`,
@@ -242,6 +233,21 @@ impl Drop for Process {
             let _ = self.child.wait();
         }
     }
+}
+
+/// The resident memory of the process `pid` now and at its peak (`VmRSS` and `VmHWM` in
+/// `/proc/<pid>/status`); `None` where there is no `/proc` or no such process.
+fn memory_of(pid: u32) -> Option<Memory> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| -> Option<u64> {
+        let line = status.lines().find(|line| line.starts_with(name))?;
+        let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kib * 1024)
+    };
+    Some(Memory {
+        resident: field("VmRSS:")?,
+        peak: field("VmHWM:")?,
+    })
 }
 
 /// Resident memory, in bytes.

@@ -16,9 +16,13 @@ async fn jaeger_restarted_while_the_app_sends_the_collector_runs_on_and_later_tr
     let binary = stack_tests::binary("solution-03-propagation");
     let app = stack_tests::app(&binary, &stack.collector, "http/protobuf", &[]).await;
     let fib = |index: u32| {
-        let url = format!("{}/fib?index={index}", app.url);
-        let expected = sequence::fib_iterative(index).to_string();
-        async move { stack_tests::get_ok(&url, &expected).await }
+        let (app, expected) = (&app, format!("{}\n", sequence::fib_iterative(index)));
+        async move {
+            assert_eq!(
+                app.get(&format!("/fib?index={index}")).await,
+                (200, expected)
+            )
+        }
     };
     fib(3).await;
     let url = stack.jaeger.query_url();
@@ -71,7 +75,7 @@ async fn the_collector_stopped_the_app_serves_on_and_says_once_that_it_cannot_se
     let mut stack = stack_tests::start(programs, "none", |settings| settings);
     let binary = stack_tests::binary("solution-03-propagation");
     let mut app = stack_tests::app(&binary, &stack.collector, "http/protobuf", &[]).await;
-    stack_tests::get_ok(&format!("{}/fib?index=3", app.url), "2").await;
+    assert_eq!(app.get("/fib?index=3").await, (200, "2\n".to_string()));
     let url = stack.jaeger.query_url();
     let arrived =
         stack_tests::wait_for_traces(&url, "fib", Duration::from_secs(20), |t| t.len() == 1).await;
@@ -82,20 +86,11 @@ async fn the_collector_stopped_the_app_serves_on_and_says_once_that_it_cannot_se
         .stop()
         .expect("the Collector stops on SIGTERM");
     for _ in 0..5 {
-        stack_tests::get_ok(&format!("{}/fib?index=5", app.url), "5").await;
+        assert_eq!(app.get("/fib?index=5").await, (200, "5\n".to_string()));
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
     let started = Instant::now();
-    let output = {
-        app.terminate();
-        let status = app.wait(Duration::from_secs(15)).await;
-        assert!(
-            status.is_some_and(|status| status.success()),
-            "{}",
-            app.output()
-        );
-        app.output()
-    };
+    let output = app.stop(Duration::from_secs(15)).await;
     assert!(
         started.elapsed() < Duration::from_secs(10),
         "the app took {:?} to stop",

@@ -43,7 +43,7 @@ async fn every_span_reaches_jaeger_and_the_hosted_backend_with_the_key() {
     // Step 05's app, sending to the Collector only: the key is the Collector's business.
     let binary = stack_tests::binary("solution-05-hosted");
     let app = stack_tests::app(&binary, &stack.collector, "http/protobuf", &[]).await;
-    stack_tests::get_ok(&format!("{}/fib?index=5", app.url), "5").await;
+    assert_eq!(app.get("/fib?index=5").await, (200, "5\n".to_string()));
 
     let in_jaeger = stack_tests::wait_for_traces(
         &stack.jaeger.query_url(),

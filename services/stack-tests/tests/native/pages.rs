@@ -54,7 +54,7 @@ async fn zpages_and_the_health_check_answer() {
     // batch, exporting it) show on tracez, and reach Jaeger as the service `collector`.
     let binary = stack_tests::binary("solution-03-propagation");
     let app = stack_tests::app(&binary, &stack.collector, "http/protobuf", &[]).await;
-    stack_tests::get_ok(&format!("{}/fib?index=3", app.url), "2").await;
+    assert_eq!(app.get("/fib?index=3").await, (200, "2\n".to_string()));
     let own = stack_tests::wait_for_traces(
         &stack.jaeger.query_url(),
         "collector",

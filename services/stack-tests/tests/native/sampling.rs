@@ -63,12 +63,8 @@ async fn errors_and_slow_traces_are_kept_whole_and_a_quarter_of_the_rest() {
     )
     .await;
     let get = |query: String| {
-        let url = format!("{}/fib?{query}", app.url);
-        async move {
-            checker::app::get(&url)
-                .await
-                .unwrap_or_else(|err| panic!("{err}"))
-        }
+        let app = &app;
+        async move { app.get(&format!("/fib?{query}")).await }
     };
 
     // 1. Errors: the proxy forwards nowhere yet.

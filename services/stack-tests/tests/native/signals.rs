@@ -33,8 +33,11 @@ async fn step_07_metrics_reach_prometheus_and_its_logs_the_debug_exporter() {
     )
     .await;
     for index in [3, 5, 5] {
-        let expected = sequence::fib_iterative(index).to_string();
-        stack_tests::get_ok(&format!("{}/fib?index={index}", app.url), &expected).await;
+        let expected = format!("{}\n", sequence::fib_iterative(index));
+        assert_eq!(
+            app.get(&format!("/fib?index={index}")).await,
+            (200, expected)
+        );
     }
 
     // The metrics, in Prometheus' text format: the request duration histogram (seconds, from

@@ -13,7 +13,7 @@ async fn one_trace_of_29_spans(protocol: &str) {
     let stack = stack_tests::start(programs, "none", |settings| settings);
     let binary = stack_tests::binary("solution-03-propagation");
     let app = stack_tests::app(&binary, &stack.collector, protocol, &[]).await;
-    stack_tests::get_ok(&format!("{}/fib?index=5", app.url), "5").await;
+    assert_eq!(app.get("/fib?index=5").await, (200, "5\n".to_string()));
 
     let traces = stack_tests::wait_for_traces(
         &stack.jaeger.query_url(),
