@@ -19,9 +19,10 @@ use axum::routing::get;
 use serde_json::{Value as Json, json};
 
 use crate::logs::LogQuery;
+use crate::params::parse_limit;
 use crate::query::{self, Query};
 use crate::span::parse_trace_id;
-use crate::window::Shared;
+use crate::window::{Shared, summary};
 
 pub fn routes() -> Router<Arc<Shared>> {
     Router::new()
@@ -57,12 +58,7 @@ pub fn trace_list_query(raw: Option<&str>) -> Result<(Query, usize), String> {
     let mut pairs = Vec::new();
     for (name, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).into_owned() {
         if name == "limit" {
-            limit = value
-                .trim()
-                .parse()
-                .ok()
-                .filter(|limit| (1..=1000).contains(limit))
-                .ok_or_else(|| format!("limit {value:?}: a number from 1 to 1000"))?;
+            limit = parse_limit(&value)?;
         } else {
             pairs.push((name, value));
         }
@@ -94,7 +90,7 @@ async fn trace(
         ));
     }
     Ok(axum::Json(json!({
-        "summary": query::summary(&trace_id, &spans),
+        "summary": summary(&trace_id, &spans),
         "spans": spans.iter().map(|span| span.to_json()).collect::<Vec<_>>(),
     })))
 }

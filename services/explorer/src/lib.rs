@@ -21,12 +21,18 @@
 //! ## Layout
 //! - `span`: the compact span the window keeps, converted from opentelemetry-proto's messages;
 //! - `window`: the bounded window (by count and bytes, oldest dropped first), the [`Shared`]
-//!   state the servers write to (the receiver's `Sink`) and its counters;
+//!   state the servers write to (the receiver's `Sink`) and its counters, and a trace's summary;
 //! - `logs` and `metrics`: the log records (a bounded ring) and the metrics' series (the latest
 //!   point of each, a bounded number), made from what the `receiver` crate reads from their OTLP
 //!   messages (its `ReceivedLog` and `ReceivedMetric`);
-//! - `query`: the query language and its one-pass evaluation;
-//! - `api` and `pages`: the JSON API and the web pages (askama templates, no CDN, no framework).
+//! - `params`: the URL parameters the queries and the log filters share (`limit=`);
+//! - `query`: the query language (its parts, reading and writing them) and, apart, its one-pass
+//!   evaluation over the window and what it finds;
+//! - `api` and `pages`: the JSON API and the web pages, a module a page (askama templates, no
+//!   CDN, no framework).
+//!
+//! The modules depend on each other one way, leaves first: `span` and `params`; `logs` and
+//! `metrics`; `window`; `query`; `api`; `pages`.
 //!
 //! The OTLP servers are the `receiver` crate's, the same code the tests and the checker use.
 
@@ -34,6 +40,7 @@ pub mod api;
 pub mod logs;
 pub mod metrics;
 pub mod pages;
+pub mod params;
 pub mod query;
 pub mod span;
 pub mod window;

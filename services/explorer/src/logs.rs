@@ -274,7 +274,7 @@ impl LogQuery {
                     })?);
                 }
                 "contains" => query.contains = Some(value.to_lowercase()),
-                "limit" => query.limit = crate::query::parse_limit(value)?,
+                "limit" => query.limit = crate::params::parse_limit(value)?,
                 other => {
                     return Err(format!(
                         "unknown parameter {other:?}: the logs take severity, trace_id, contains \

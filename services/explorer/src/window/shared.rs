@@ -1,14 +1,14 @@
-//! The window: the most recent spans, up to a number and a size, the oldest dropped first.
+//! The state the OTLP servers write to (it is the receiver's [`Sink`]) and the pages and the API
+//! read: the window, the log records and the metrics, the strings they share, and the counts of
+//! exports and refused requests.
 //!
-//! Spans sit in arrival order in a ring ([`VecDeque`]); each gets a sequence number, so that the
-//! index of traces (trace id → the sequence numbers of its spans) stays valid as the ring turns.
 //! Both servers add spans while pages and the API read, so the window is behind one `RwLock`:
 //! a query reads it whole, an export batch takes the write lock only to push its spans.
 //!
 //! Log records and metrics have their own keepers ([`Logs`], [`Metrics`]) behind locks of their
 //! own, so that an app exporting all three signals never makes a span query wait.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::{Mutex, PoisonError, RwLock, RwLockReadGuard};
 
 use axum::http::HeaderMap;
@@ -18,54 +18,15 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use receiver::{RejectedRequest, Sink, Transport};
 use serde::Serialize;
 
+use super::{Limits, Window};
 use crate::logs::{self, Logs};
 use crate::metrics::{self, Metrics};
 use crate::span::{self, StoredSpan, Strings};
-
-/// How big the window may grow. Whichever bound is reached first drops the oldest spans; the
-/// log records have bounds of their own, and so do the metrics' series.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Limits {
-    pub max_spans: usize,
-    /// By [`StoredSpan::estimated_bytes`].
-    pub max_bytes: usize,
-    /// The most log records kept; older ones are dropped first.
-    pub max_logs: usize,
-    /// The most memory the log records may take, by [`logs::StoredLog::estimated_bytes`].
-    pub max_log_bytes: usize,
-    /// The most metric series (metric, attributes, service); points of new ones beyond it are
-    /// dropped.
-    pub max_series: usize,
-}
-
-impl Default for Limits {
-    /// 200 000 spans (a whole class clicking Go for a while) or 256 MiB, whichever comes first;
-    /// 20 000 log records or 64 MiB; 5 000 metric series (the workshop's app makes a few dozen).
-    fn default() -> Self {
-        Limits {
-            max_spans: 200_000,
-            max_bytes: 256 * 1024 * 1024,
-            max_logs: 20_000,
-            max_log_bytes: 64 * 1024 * 1024,
-            max_series: 5_000,
-        }
-    }
-}
 
 /// How many refused requests are remembered for the pages (the newest).
 const REJECTIONS_KEPT: usize = 10;
 /// How many distinct strings are shared before the table starts afresh.
 const STRINGS_KEPT: usize = 100_000;
-
-pub struct Window {
-    spans: VecDeque<StoredSpan>,
-    /// The sequence number of `spans[0]`.
-    first_seq: u64,
-    traces: HashMap<[u8; 16], VecDeque<u64>>,
-    bytes: usize,
-    dropped: u64,
-    limits: Limits,
-}
 
 /// The numbers on top of every page, and `GET /api/stats`.
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -100,83 +61,6 @@ pub struct Exports {
     pub grpc: u64,
     pub http_protobuf: u64,
     pub http_json: u64,
-}
-
-impl Window {
-    pub fn new(limits: Limits) -> Window {
-        Window {
-            spans: VecDeque::new(),
-            first_seq: 0,
-            traces: HashMap::new(),
-            bytes: 0,
-            dropped: 0,
-            limits,
-        }
-    }
-
-    /// Adds spans at the new end, then drops from the old end until both bounds hold.
-    pub fn push(&mut self, spans: Vec<StoredSpan>) {
-        for span in spans {
-            let seq = self.first_seq + self.spans.len() as u64;
-            self.traces.entry(span.trace_id).or_default().push_back(seq);
-            self.bytes += span.estimated_bytes();
-            self.spans.push_back(span);
-        }
-        while self.spans.len() > self.limits.max_spans || self.bytes > self.limits.max_bytes {
-            let Some(oldest) = self.spans.pop_front() else {
-                break;
-            };
-            self.bytes -= oldest.estimated_bytes();
-            // The oldest span is the first of its trace's list: sequence numbers only grow.
-            if let Some(seqs) = self.traces.get_mut(&oldest.trace_id) {
-                seqs.pop_front();
-                if seqs.is_empty() {
-                    self.traces.remove(&oldest.trace_id);
-                }
-            }
-            self.first_seq += 1;
-            self.dropped += 1;
-        }
-    }
-
-    /// Every span, oldest first.
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &StoredSpan> + ExactSizeIterator {
-        self.spans.iter()
-    }
-
-    pub fn len(&self) -> usize {
-        self.spans.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.spans.is_empty()
-    }
-
-    /// The spans of one trace that are still in the window, in arrival order.
-    pub fn trace(&self, trace_id: &[u8; 16]) -> Vec<&StoredSpan> {
-        self.traces
-            .get(trace_id)
-            .into_iter()
-            .flatten()
-            .filter_map(|seq| self.spans.get((seq - self.first_seq) as usize))
-            .collect()
-    }
-
-    pub fn trace_count(&self) -> usize {
-        self.traces.len()
-    }
-
-    pub fn bytes(&self) -> usize {
-        self.bytes
-    }
-
-    pub fn dropped(&self) -> u64 {
-        self.dropped
-    }
-
-    pub fn limits(&self) -> Limits {
-        self.limits
-    }
 }
 
 /// The window, the log records and the metrics, and their bookkeeping, shared by the OTLP
