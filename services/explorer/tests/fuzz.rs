@@ -13,7 +13,7 @@
 //! - any query string, on the API and on the pages (the logs' too): 200 or a 4xx.
 //!
 //! The query language's own properties (filters and queries round-tripping through their links)
-//! are in `src/query.rs`'s tests.
+//! are in `src/query/parse.rs`'s tests.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -702,7 +702,7 @@ fn values_nested_too_deep_are_refused() {
 /// Times at the ends of u64: a span that ends before it starts, one that lasts 584 years, and a
 /// dozen that say they started in 1970 (a start time left at zero). Queries that average them
 /// or draw them in a heatmap answer, and so do their pages. (They overflowed u64 arithmetic in
-/// `query.rs`, which panics in a debug build: the connection dropped.)
+/// the query's evaluation, `src/query/`, which panics in a debug build: the connection dropped.)
 #[test]
 fn spans_at_the_ends_of_time_are_queried_and_shown() {
     let now = 1_763_700_000_000_000_000;
