@@ -33,7 +33,7 @@ use tonic::codec::CompressionEncoding;
 
 use crate::http::refuse_at;
 use crate::signal::{Export, Signal};
-use crate::store::{Endpoint, Sink, Transport};
+use crate::sink::{Endpoint, Sink, Transport};
 
 /// The three services in one: each generated trait's `export` hands over to [`Otlp::deliver`].
 struct Otlp {

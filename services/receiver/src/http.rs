@@ -25,7 +25,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
 
 use crate::signal::{Export, Signal};
-use crate::store::{Endpoint, RejectedRequest, Sink, Transport};
+use crate::sink::{Endpoint, RejectedRequest, Sink, Transport};
 
 const PROTOBUF: &str = "application/x-protobuf";
 const JSON: &str = "application/json";

@@ -33,8 +33,9 @@
 //!
 //! - [`model`]: the flat span types and their conversion from OTLP's messages, and the attribute
 //!   [`Value`] all signals share; [`metrics`] and [`logs`]: the same for the other two signals;
-//! - [`store`]: what was received, and the queries on it; the [`Sink`] the transports deliver to
-//!   (the explorer brings its own, and runs the same transports with [`Servers`]);
+//! - `sink`: the [`Sink`] the transports deliver to (the explorer brings its own, and runs the
+//!   same transports with [`Servers`]); [`store`]: the receiver's sink, what was received, and
+//!   the queries on it;
 //! - `signal`: what the transports need to know of each [`Signal`]; `grpc`, `http`: the two
 //!   transports; `serve`: the accept loop they share.
 
@@ -45,6 +46,7 @@ pub mod metrics;
 pub mod model;
 mod serve;
 mod signal;
+mod sink;
 pub mod store;
 
 use std::collections::BTreeMap;
@@ -63,7 +65,8 @@ pub use metrics::{
 };
 pub use model::{Event, Link, ReceivedSpan, SpanKind, Status, StatusCode, Value};
 pub use signal::Signal;
-pub use store::{Endpoint, ReceivedRequest, RejectedRequest, Sink, Transport};
+pub use sink::{Endpoint, RejectedRequest, Sink, Transport};
+pub use store::ReceivedRequest;
 
 use store::Store;
 

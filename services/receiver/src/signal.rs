@@ -15,7 +15,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::store::{Sink, Transport};
+use crate::sink::{Sink, Transport};
 
 /// What an export request carried: each signal has its own OTLP service and HTTP path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

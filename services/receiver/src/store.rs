@@ -1,6 +1,6 @@
 //! What the receiver has received: every span, metric and log record, every export request that
-//! brought them, and every HTTP request it refused, kept in memory until cleared; and the [`Sink`]
-//! trait through which the transports deliver it.
+//! brought them, and every HTTP request it refused, kept in memory until cleared. It is the
+//! [`Sink`] the transports deliver to when a test runs a [`crate::Receiver`].
 //!
 //! Both servers write here from their connection tasks while a test reads, so everything sits
 //! behind one mutex, held only to copy in or out. Each change is also announced on a watch
@@ -22,17 +22,7 @@ use crate::logs::{self, ReceivedLog};
 use crate::metrics::{self, ReceivedMetric};
 use crate::model::{ReceivedSpan, spans_from_request};
 use crate::signal::Signal;
-
-/// How an export request arrived.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Transport {
-    /// OTLP/gRPC: `TraceService/Export`, `MetricsService/Export` or `LogsService/Export`.
-    Grpc,
-    /// OTLP/HTTP, `Content-Type: application/x-protobuf`.
-    HttpProtobuf,
-    /// OTLP/HTTP, `Content-Type: application/json`.
-    HttpJson,
-}
+use crate::sink::{RejectedRequest, Sink, Transport};
 
 /// One export request the receiver accepted.
 #[derive(Clone, Debug, PartialEq)]
@@ -56,32 +46,6 @@ impl ReceivedRequest {
     }
 }
 
-/// A request the receiver refused before it reached an OTLP decoder: on the HTTP endpoint,
-/// anything but a good OTLP/HTTP export; on the gRPC endpoint, anything not addressed to one of
-/// the three OTLP services, e.g. OTLP/HTTP sent to the gRPC port. A checker can turn these into
-/// hints: a POST to `/v1/traces/v1/traces` means the exporter was given a full URL where it
-/// wanted a base.
-///
-/// A gRPC call that reaches an OTLP service and fails gets a gRPC status, not recorded here.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RejectedRequest {
-    /// Which of the two servers refused it.
-    pub endpoint: Endpoint,
-    pub method: String,
-    pub path: String,
-    /// The HTTP status sent back, 4xx.
-    pub status: u16,
-    /// The one-line message sent back.
-    pub message: String,
-}
-
-/// One of the receiver's two servers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Endpoint {
-    Grpc,
-    Http,
-}
-
 #[derive(Default)]
 struct Received {
     spans: Vec<ReceivedSpan>,
@@ -89,47 +53,6 @@ struct Received {
     logs: Vec<ReceivedLog>,
     requests: Vec<ReceivedRequest>,
     rejected: Vec<RejectedRequest>,
-}
-
-/// Where the transports deliver what they receive: the receiver's own [`Store`], which keeps
-/// everything for a test, or another keeper of spans, such as the explorer's bounded window.
-///
-/// Both servers call it from their connection tasks, concurrently.
-pub trait Sink: Send + Sync + 'static {
-    /// A well-formed trace export request arrived by `transport` with `headers`. An `Err` refuses
-    /// it: its one line goes back to the client in a `400` (HTTP) or `INVALID_ARGUMENT` (gRPC).
-    fn export(
-        &self,
-        transport: Transport,
-        headers: &HeaderMap,
-        request: ExportTraceServiceRequest,
-    ) -> Result<(), String>;
-
-    /// A well-formed metrics export request arrived; see [`Sink::export`], and
-    /// [`crate::metrics::from_request`] to flatten it. By default it is accepted and dropped: a
-    /// keeper of spans only need not fail an app that also exports metrics.
-    fn export_metrics(
-        &self,
-        _transport: Transport,
-        _headers: &HeaderMap,
-        _request: ExportMetricsServiceRequest,
-    ) -> Result<(), String> {
-        Ok(())
-    }
-
-    /// A well-formed logs export request arrived ([`crate::logs::from_request`] flattens it);
-    /// accepted and dropped by default, as metrics.
-    fn export_logs(
-        &self,
-        _transport: Transport,
-        _headers: &HeaderMap,
-        _request: ExportLogsServiceRequest,
-    ) -> Result<(), String> {
-        Ok(())
-    }
-
-    /// A request was refused before it reached a decoder (see [`RejectedRequest`]).
-    fn reject(&self, rejected: RejectedRequest);
 }
 
 pub(crate) struct Store {
