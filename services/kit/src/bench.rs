@@ -20,13 +20,12 @@
 //!
 //! Figures are compared as ratios within the run; machines differ too much for absolute goals.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
-use crate::cargo::cargo;
 use crate::project::{APP_PACKAGE, Project};
 
 /// The median of `/fib?index=12` for the original workshop's Node.js app on this machine kind.
@@ -39,7 +38,7 @@ const BEFORE_FIX_PACKAGE: &str = "solution-05-hosted";
 const AFTER_FIX_PACKAGE: &str = "solution-06-fix-it";
 
 pub fn run(project: &Project) -> anyhow::Result<ExitCode> {
-    let target = target_dir(project);
+    let target = project.target_dir();
     step(
         project,
         "downloading dependencies (if any)",
@@ -154,19 +153,6 @@ pub fn run(project: &Project) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn target_dir(project: &Project) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .map(|dir| {
-            if dir.is_absolute() {
-                dir
-            } else {
-                project.root.join(dir)
-            }
-        })
-        .unwrap_or_else(|| project.root.join("target"))
-}
-
 /// Runs `cargo <args>` with the output shown, and fails if cargo fails.
 fn step(
     project: &Project,
@@ -175,7 +161,7 @@ fn step(
     target: Option<&Path>,
 ) -> anyhow::Result<Duration> {
     eprintln!("bench: {what}: cargo {}", args.join(" "));
-    let mut command: Command = cargo(project);
+    let mut command: Command = project.cargo();
     command.args(args);
     if let Some(target) = target {
         command.env("CARGO_TARGET_DIR", target);

@@ -56,7 +56,7 @@ pub fn load(project: &Project, args: &[String]) -> anyhow::Result<ExitCode> {
 
 /// `./run.sh test`: every test of the workspace. Tests run hermetically: they do not read `.env`.
 pub fn test(project: &Project, args: &[String]) -> anyhow::Result<ExitCode> {
-    let mut command = cargo(project);
+    let mut command = project.cargo();
     command.args(["test", "--workspace"]).args(args);
     hand_over(command)
 }
@@ -72,25 +72,15 @@ pub fn checker(project: &Project, command: &str, args: &[String]) -> anyhow::Res
 /// `cargo run --package <package> --`, quiet once the program is built: cargo's own lines would
 /// only be noise before its output. The first time, it says what is being built.
 fn cargo_run(project: &Project, package: &str, what: &str) -> Command {
-    let mut cargo = cargo(project);
+    let mut cargo = project.cargo();
     cargo.arg("run");
-    if launch::target_dir(project)
-        .join("debug")
-        .join(package)
-        .exists()
-    {
+    if project.target_dir().join("debug").join(package).exists() {
         cargo.arg("--quiet");
     } else {
         eprintln!("Building {what}, once (a minute or two)…");
     }
     cargo.args(["--package", package, "--"]);
     cargo
-}
-
-pub fn cargo(project: &Project) -> Command {
-    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    command.current_dir(&project.root);
-    command
 }
 
 #[cfg(unix)]

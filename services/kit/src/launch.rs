@@ -13,14 +13,12 @@
 //! the app as a SIGTERM (a second one, after Ctrl-C, changes nothing).
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
-use crate::cargo::cargo;
 use crate::project::Project;
 
 /// The explorer's package, and how long it may take to print its URL once built.
@@ -52,7 +50,8 @@ pub fn app_with_explorer(
         vec![package]
     };
     for package in packages {
-        let status = cargo(project)
+        let status = project
+            .cargo()
             .args(["build", "--package", package])
             .status()
             .context("could not start cargo")?;
@@ -63,7 +62,7 @@ pub fn app_with_explorer(
         }
     }
 
-    let binaries = target_dir(project).join("debug");
+    let binaries = project.target_dir().join("debug");
     let mut explorer = match explorer {
         true => start_explorer(&binaries.join(EXPLORER_PACKAGE)),
         false => None,
@@ -141,14 +140,6 @@ fn stop(explorer: &mut Child) {
     }
     let _ = explorer.kill();
     let _ = explorer.wait();
-}
-
-/// Where cargo builds: `CARGO_TARGET_DIR` (relative to the kit's folder) or `target/`.
-pub fn target_dir(project: &Project) -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => project.root.join(dir),
-        None => project.root.join("target"),
-    }
 }
 
 /// `./run.sh NN [--solution] [--no-explorer]`: which package, and whether with the explorer.

@@ -3,7 +3,8 @@
 //! Run with: `./run.sh --help` (or `cargo run -p kit -- --help`).
 //!
 //! `run.sh` only finds cargo and calls this; everything else is here, where it can be tested:
-//! - [`project`]: finding the kit's folder, and `.env` (created from `.env.example`, never printed);
+//! - [`project`]: finding the kit's folder, its `.env` (created from `.env.example`, never
+//!   printed), and cargo run there;
 //! - [`cargo`]: handing over to cargo to build, run and test;
 //! - [`launch`]: the app and the trace explorer side by side (`./run.sh`, `./run.sh NN`);
 //! - [`doctor`]: checking the machine, with the fix for each problem;

@@ -1,9 +1,10 @@
-//! The kit's folder, and its `.env`.
+//! The kit's folder, its `.env`, and cargo run in it.
 //!
 //! `.env` holds the learner's settings and, later, API keys: it is git-ignored, and the kit
 //! never prints a value from it whose name looks secret.
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use anyhow::{Context, bail};
 
@@ -30,6 +31,22 @@ impl Project {
                  cd into the kit's folder and try again",
                 here.display()
             ),
+        }
+    }
+
+    /// `cargo`, to run in the kit's folder: the one that runs the kit (`CARGO`), if any.
+    pub fn cargo(&self) -> Command {
+        let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+        command.current_dir(&self.root);
+        command
+    }
+
+    /// Where cargo builds: `CARGO_TARGET_DIR` (relative to the kit's folder) or `target/`.
+    pub fn target_dir(&self) -> PathBuf {
+        match std::env::var_os("CARGO_TARGET_DIR") {
+            // An absolute CARGO_TARGET_DIR replaces the root when joined.
+            Some(dir) => self.root.join(dir),
+            None => self.root.join("target"),
         }
     }
 

@@ -1,7 +1,7 @@
 //! Guards for the maintainer: the facts the README and the learners rely on, checked against the
 //! files themselves. `cargo test -p kit --test workspace`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use clap::CommandFactory;
@@ -190,4 +190,197 @@ fn git_ignores_build_outputs_and_env() {
             ".gitignore lacks {entry}"
         );
     }
+}
+
+#[test]
+fn no_crate_has_an_import_cycle_between_its_modules() {
+    let members = workspace_manifest()["workspace"]["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|member| member.as_str().unwrap().to_string())
+        .collect::<Vec<_>>();
+    assert!(members.len() > 10, "{members:?}");
+    let mut cycles = Vec::new();
+    for member in &members {
+        let graph = module_graph(&repo_root().join(member).join("src"));
+        cycles.extend(
+            find_cycles(&graph)
+                .into_iter()
+                .map(|cycle| format!("{member}: {}", cycle.join(" → "))),
+        );
+    }
+    assert!(
+        cycles.is_empty(),
+        "modules that use each other, in a circle: move what they share to where it belongs, or \
+         to a small module of its own\n  {}",
+        cycles.join("\n  ")
+    );
+}
+
+/// Which top-level modules of the crate in `src` (`src/x.rs` or `src/x/`; the crate root
+/// `lib.rs` or `main.rs` aside) name which others through `crate::`: in `use` lines, grouped
+/// ones (`use crate::{a, b::c}`) included, and in paths (`crate::a::f()`). Comment lines and
+/// `#[cfg(test)] mod tests` blocks do not count.
+fn module_graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    let mut files: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
+    for entry in std::fs::read_dir(src).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        if path.is_dir() {
+            files.entry(name).or_default().extend(rust_files(&path));
+        } else if path.extension().is_some_and(|ext| ext == "rs") && name != "lib" && name != "main"
+        {
+            files.entry(name).or_default().push(path);
+        }
+    }
+    let mut graph = BTreeMap::new();
+    for (module, paths) in &files {
+        let mut uses = BTreeSet::new();
+        for path in paths {
+            let code = code_of(&std::fs::read_to_string(path).unwrap());
+            for named in named_after_crate(&code) {
+                if named != *module && files.contains_key(&named) {
+                    uses.insert(named);
+                }
+            }
+        }
+        graph.insert(module.clone(), uses);
+    }
+    graph
+}
+
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(rust_files(&path));
+        } else if path.extension().is_some_and(|ext| ext == "rs") {
+            found.push(path);
+        }
+    }
+    found
+}
+
+/// `text` without its comment lines and its `#[cfg(test)] mod tests { … }` blocks (from the
+/// attribute to the first `}` at the start of a line).
+fn code_of(text: &str) -> String {
+    let mut code = String::new();
+    let mut in_tests = false;
+    let mut lines = text.lines().peekable();
+    while let Some(line) = lines.next() {
+        let next_is_tests = lines
+            .peek()
+            .is_some_and(|next| next.trim_start().starts_with("mod tests"));
+        if line.trim() == "#[cfg(test)]" && next_is_tests {
+            in_tests = true;
+        } else if in_tests {
+            in_tests = line != "}";
+        } else if !line.trim_start().starts_with("//") {
+            code.push_str(line);
+            code.push('\n');
+        }
+    }
+    code
+}
+
+/// The first name after each `crate::` in `code`: `a` in `crate::a::f`, `a` and `b` in
+/// `crate::{a, b::c}`.
+fn named_after_crate(code: &str) -> Vec<String> {
+    let is_name = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let first_name =
+        |path: &str| -> String { path.trim().chars().take_while(|&c| is_name(c)).collect() };
+    let mut names = Vec::new();
+    for (at, _) in code.match_indices("crate::") {
+        if code[..at].ends_with(is_name) {
+            continue; // `othercrate::`, not this crate
+        }
+        let rest = &code[at + "crate::".len()..];
+        match rest.strip_prefix('{') {
+            Some(group) => {
+                // Up to the brace that closes the group; a comma at its top level ends a path.
+                let (mut depth, mut start) = (0, 0);
+                for (i, c) in group.char_indices() {
+                    match c {
+                        '{' => depth += 1,
+                        '}' if depth == 0 => {
+                            names.push(first_name(&group[start..i]));
+                            break;
+                        }
+                        '}' => depth -= 1,
+                        ',' if depth == 0 => {
+                            names.push(first_name(&group[start..i]));
+                            start = i + 1;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            None => names.push(first_name(rest)),
+        }
+    }
+    names.retain(|name| !name.is_empty() && name != "self");
+    names
+}
+
+/// Every cycle in `graph`, each spelled from a module back to itself: `["a", "b", "a"]`.
+fn find_cycles(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
+    fn visit(
+        module: &str,
+        graph: &BTreeMap<String, BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+        cycles: &mut Vec<Vec<String>>,
+    ) {
+        if let Some(at) = path.iter().position(|on_path| on_path == module) {
+            let mut cycle = path[at..].to_vec();
+            cycle.push(module.to_string());
+            cycles.push(cycle);
+            return;
+        }
+        if done.contains(module) {
+            return;
+        }
+        path.push(module.to_string());
+        for next in &graph[module] {
+            visit(next, graph, path, done, cycles);
+        }
+        path.pop();
+        done.insert(module.to_string());
+    }
+    let (mut done, mut cycles) = (BTreeSet::new(), Vec::new());
+    for module in graph.keys() {
+        visit(module, graph, &mut Vec::new(), &mut done, &mut cycles);
+    }
+    cycles
+}
+
+#[test]
+fn the_cycle_finder_reads_grouped_uses_and_paths_and_skips_comments_and_tests() {
+    let code = code_of(
+        "use crate::{a, b::{c, d}, self as me};\n\
+         // crate::commented\n\
+         fn f() { crate::e::g(); othercrate::h(); }\n\
+         #[cfg(test)]\n\
+         mod tests {\n    use crate::tested;\n}\n\
+         fn after() { crate::f::x() }\n",
+    );
+    assert_eq!(named_after_crate(&code), ["a", "b", "e", "f"]);
+
+    let graph: BTreeMap<String, BTreeSet<String>> = [
+        ("a", vec!["b"]),
+        ("b", vec!["c"]),
+        ("c", vec!["a"]),
+        ("d", vec!["a"]),
+    ]
+    .into_iter()
+    .map(|(module, uses)| {
+        (
+            module.to_string(),
+            uses.into_iter().map(String::from).collect(),
+        )
+    })
+    .collect();
+    assert_eq!(find_cycles(&graph), [["a", "b", "c", "a"]]);
 }
