@@ -125,7 +125,7 @@ fn subject(
     solution: bool,
     package: Option<String>,
 ) -> anyhow::Result<Subject> {
-    let found = kit::steps::find(root, step)?;
+    let found = steps::find(root, step)?;
     if found.number == 0 {
         bail!(
             "step 00 is the app before any telemetry: there is nothing to check; start with ./run.sh check 01"
@@ -308,7 +308,7 @@ fn puzzles(
 fn record(root: &Path, file: &Path, package: Option<String>) -> anyhow::Result<puzzle::Data> {
     let package = match package {
         Some(package) => package,
-        None => kit::steps::find(root, "04")?.exercise_package(),
+        None => steps::find(root, "04")?.exercise_package(),
     };
     eprintln!(
         "The puzzles are judged on your own spans: building {package} and asking it for \

@@ -45,7 +45,7 @@ impl State {
 /// Checks every step's exercise, one after the other, calling `each` as each row is known.
 pub fn rows(root: &Path, mut each: impl FnMut(&Row)) -> anyhow::Result<Vec<Row>> {
     let mut rows = Vec::new();
-    for step in kit::steps::all(root)? {
+    for step in steps::all(root)? {
         if step.number == 0 {
             continue;
         }

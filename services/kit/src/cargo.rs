@@ -17,7 +17,7 @@ pub fn run_app(project: &Project, explorer: bool) -> anyhow::Result<ExitCode> {
 
 /// `./run.sh NN [--solution] [--no-explorer]`: a step's exercise or solution, and the explorer.
 pub fn run_step(project: &Project, args: &[String]) -> anyhow::Result<ExitCode> {
-    let step = kit::steps::find(&project.root, &args[0])?;
+    let step = steps::find(&project.root, &args[0])?;
     let (solution, explorer) = launch::step_options(args)?;
     let package = if solution {
         step.solution_package().with_context(|| {

@@ -1,12 +1,21 @@
 //! Your copy of a step against its solution, as a unified diff to read in a terminal.
 //!
-//! Run with: `./run.sh diff 02` (your `exercises/02-otlp` against `solutions/02-otlp`).
+//! Run with: `./run.sh diff 02` (your `exercises/02-otlp` against `solutions/02-otlp`), or
+//! `./run.sh diff 02 --all` for every file.
 //!
 //! `-` lines are yours, `+` lines the solution's: what the solution has that your copy does not
-//! yet. Every file of the two crate folders is compared (`Cargo.toml`, `src/`, `tests/`, …), but
-//! for `README.md`, `target/` and hidden files; a file on one side only is shown whole, as all
-//! `+` (only in the solution) or all `-` (only in yours). Hunks have 3 lines of context and
-//! `@@ -a,b +c,d @@` headers, whose line numbers find the place in each file.
+//! yet. By default only the lesson is shown: the files under `src/`, without what differs by
+//! design, as the drift check leaves it out ([`drift::lesson_lines`]): each `.rs` file's leading
+//! `//!` block (the "Run with" header names the step) and the slides' region markers
+//! (`// ANCHOR: name`). With `--all`, every file of the two crate folders is compared
+//! (`Cargo.toml`, whose package name differs, `tests/`, …) with its header, but for `README.md`,
+//! `target/` and hidden files; region markers are never shown. A file on one side only is shown
+//! whole, as all `+` (only in the solution) or all `-` (only in yours). The count at the end
+//! counts the files shown.
+//!
+//! Hunks have 3 lines of context and `@@ -a,b +c,d @@` headers whose numbers are lines of the
+//! files themselves, hidden lines included: the hunk starts at line `a` of your file and spans
+//! `b` of its lines (`c` and `d` in the solution's), so an editor's "go to line" finds it.
 //!
 //! Line endings do not count: `\r\n` reads as `\n`, so an editor's Windows line endings are no
 //! difference. No output line ends in whitespace of the diff's making: an unchanged blank line is
@@ -16,12 +25,23 @@
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
+use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, bail};
-use similar::{ChangeTag, TextDiff};
+use similar::{ChangeTag, DiffOp, TextDiff};
+use steps::Step;
 
-use crate::steps::{self, Step};
+use crate::drift;
+
+/// What [`render`] compares: `./run.sh diff NN` shows [`Scope::Lesson`], `--all` [`Scope::All`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The files under `src/`, without each `.rs` file's leading `//!` block.
+    Lesson,
+    /// Every file (`Cargo.toml`, `tests/`, …), headers included.
+    All,
+}
 
 /// How [`render`] prints: the caller picks [`Style::Color`] when stdout is a terminal and
 /// `NO_COLOR` is unset.
@@ -36,9 +56,9 @@ pub enum Style {
 /// Lines of unchanged text shown around each change.
 const CONTEXT: usize = 3;
 
-/// What `./run.sh diff NN` prints: every file that differs between the exercise and the
-/// solution of `step`.
-pub fn render(root: &Path, step: &Step, style: Style) -> anyhow::Result<String> {
+/// What `./run.sh diff NN` prints: every file in `scope` that differs between the exercise and
+/// the solution of `step`.
+pub fn render(root: &Path, step: &Step, scope: Scope, style: Style) -> anyhow::Result<String> {
     let Some(solution) = &step.solution else {
         let solved: Vec<String> = steps::all(root)?
             .iter()
@@ -74,12 +94,20 @@ pub fn render(root: &Path, step: &Step, style: Style) -> anyhow::Result<String> 
 
     let yours = files(&step.exercise)?;
     let theirs = files(solution)?;
+    let with_header = scope == Scope::All;
     let mut differing = 0;
     for file in yours.union(&theirs) {
+        if scope == Scope::Lesson && !file.starts_with("src") {
+            continue;
+        }
         let name = slashed(file);
         let old = read(&step.exercise, file, yours.contains(file))?;
         let new = read(solution, file, theirs.contains(file))?;
-        if old == new {
+        let (old_shown, new_shown) = (
+            Shown::new(file, &old, with_header),
+            Shown::new(file, &new, with_header),
+        );
+        if old.is_some() == new.is_some() && old_shown.same(&new_shown) {
             continue;
         }
         differing += 1;
@@ -100,8 +128,8 @@ pub fn render(root: &Path, step: &Step, style: Style) -> anyhow::Result<String> 
         };
         paint.line(&mut out, BOLD, &format!("--- {old_label}"));
         paint.line(&mut out, BOLD, &format!("+++ {new_label}"));
-        match (Content::text(&old), Content::text(&new)) {
-            (Some(old), Some(new)) => hunks(&mut out, paint, old, new),
+        match (old_shown, new_shown) {
+            (Shown::Lines(old), Shown::Lines(new)) => hunks(&mut out, paint, &old, &new),
             _ => out.push_str("binary files differ\n"),
         }
     }
@@ -114,14 +142,55 @@ pub fn render(root: &Path, step: &Step, style: Style) -> anyhow::Result<String> 
     Ok(out)
 }
 
+/// What of one side of a file is compared and shown.
+enum Shown<'a> {
+    /// Its lines (see [`drift::lesson_lines`]), each with its number in the file; none when that
+    /// side has no such file.
+    Lines(Vec<(usize, &'a str)>),
+    /// A file that is not text.
+    Binary(&'a [u8]),
+}
+
+impl<'a> Shown<'a> {
+    fn new(file: &Path, content: &'a Option<Content>, with_header: bool) -> Shown<'a> {
+        match content {
+            None => Shown::Lines(Vec::new()),
+            Some(Content::Text(text)) => Shown::Lines(drift::lesson_lines(file, text, with_header)),
+            Some(Content::Bytes(bytes)) => Shown::Binary(bytes),
+        }
+    }
+
+    /// Whether both show the same, wherever their lines are in the files.
+    fn same(&self, other: &Shown) -> bool {
+        match (self, other) {
+            (Shown::Lines(one), Shown::Lines(other)) => {
+                one.len() == other.len() && one.iter().zip(other).all(|((_, a), (_, b))| a == b)
+            }
+            (Shown::Binary(one), Shown::Binary(other)) => one == other,
+            _ => false,
+        }
+    }
+}
+
 /// The hunks of `old` → `new`, each with its `@@` header.
-fn hunks(out: &mut String, paint: Paint, old: &str, new: &str) {
-    let diff = TextDiff::from_lines(old, new);
-    let mut unified = diff.unified_diff();
-    unified.context_radius(CONTEXT).missing_newline_hint(true);
-    for hunk in unified.iter_hunks() {
-        paint.line(out, CYAN, &hunk.header().to_string());
-        for change in hunk.iter_changes() {
+fn hunks(out: &mut String, paint: Paint, old: &[(usize, &str)], new: &[(usize, &str)]) {
+    let old_text: Vec<&str> = old.iter().map(|(_, line)| *line).collect();
+    let new_text: Vec<&str> = new.iter().map(|(_, line)| *line).collect();
+    let diff = TextDiff::from_slices(&old_text, &new_text);
+    for group in diff.grouped_ops(CONTEXT) {
+        let (Some(first), Some(last)) = (group.first(), group.last()) else {
+            continue;
+        };
+        if group.iter().all(|op| matches!(op, DiffOp::Equal { .. })) {
+            continue;
+        }
+        let header = format!(
+            "@@ -{} +{} @@",
+            range(old, first.old_range().start..last.old_range().end),
+            range(new, first.new_range().start..last.new_range().end)
+        );
+        paint.line(out, CYAN, &header);
+        for change in group.iter().flat_map(|op| diff.iter_changes(op)) {
             let text = change.value().trim_end_matches(['\n', '\r']);
             match change.tag() {
                 // Trailing whitespace on an unchanged line says nothing: drop it, and the lone
@@ -135,10 +204,29 @@ fn hunks(out: &mut String, paint: Paint, old: &str, new: &str) {
                 ChangeTag::Delete => paint.line(out, RED, &format!("-{text}")),
                 ChangeTag::Insert => paint.line(out, GREEN, &format!("+{text}")),
             }
-            if hunk.missing_newline_hint() && change.missing_newline() {
+            if change.missing_newline() {
                 out.push_str("\\ No newline at end of file\n");
             }
         }
+    }
+}
+
+/// One side of a hunk header, from the `shown` lines of a file: the number in the file of the
+/// hunk's first line and how many of the file's lines the hunk spans, lines hidden between them
+/// included (`12,7`, or `12` for one line). A side with no line in the hunk gives the line the
+/// hunk comes after, as `diff -u` does (`12,0`; `0,0` before the first line).
+fn range(shown: &[(usize, &str)], hunk: Range<usize>) -> String {
+    if hunk.is_empty() {
+        let before = match shown.get(hunk.start) {
+            Some((number, _)) => number - 1,
+            None => shown.last().map_or(0, |(number, _)| *number),
+        };
+        return format!("{before},0");
+    }
+    let first = shown[hunk.start].0;
+    match shown[hunk.end - 1].0 - first + 1 {
+        1 => first.to_string(),
+        span => format!("{first},{span}"),
     }
 }
 
@@ -171,22 +259,10 @@ fn files(crate_dir: &Path) -> anyhow::Result<BTreeSet<PathBuf>> {
     Ok(found)
 }
 
-/// A file as compared: its text, with `\r\n` read as `\n`; its bytes when it is not UTF-8.
-#[derive(PartialEq)]
+/// A file as read: its text, with `\r\n` read as `\n`; its bytes when it is not UTF-8.
 enum Content {
     Text(String),
     Bytes(Vec<u8>),
-}
-
-impl Content {
-    /// The text of a file, `""` when that side has none, `None` when it is not text.
-    fn text(content: &Option<Content>) -> Option<&str> {
-        match content {
-            None => Some(""),
-            Some(Content::Text(text)) => Some(text),
-            Some(Content::Bytes(_)) => None,
-        }
-    }
 }
 
 /// `dir/file`, or `None` when that side has no such file.
@@ -197,14 +273,6 @@ fn read(dir: &Path, file: &Path, present: bool) -> anyhow::Result<Option<Content
     let path = dir.join(file);
     let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
     Ok(Some(match String::from_utf8(bytes) {
-        // The slides' region markers (`// ANCHOR: name`) are not part of the lesson.
-        Ok(text)
-            if text
-                .lines()
-                .any(|line| deck::anchors::marker(line).is_some()) =>
-        {
-            Content::Text(deck::anchors::strip(&text.replace("\r\n", "\n")))
-        }
         Ok(text) => Content::Text(text.replace("\r\n", "\n")),
         Err(not_text) => Content::Bytes(not_text.into_bytes()),
     }))

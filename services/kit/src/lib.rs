@@ -1,8 +1,11 @@
 //! The kit's logic, as a library so that its tests can call it; `main.rs` is the command line.
 //!
 //! - [`diff`]: `./run.sh diff NN`, your copy of a step against its solution, as a unified diff;
-//! - [`steps`]: the workshop's steps on disk, and the check that each exercise is its previous
-//!   step's solution plus `TODO(NN)` markers, and differs from its own solution only there.
+//! - [`drift`]: the check that each exercise is its previous step's solution plus `TODO(NN)`
+//!   markers, and differs from its own solution only there.
+//!
+//! The steps themselves (which there are, their folders and packages) are found by the `steps`
+//! crate, which the checker shares.
 
 pub mod diff;
-pub mod steps;
+pub mod drift;

@@ -75,10 +75,14 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
-    /// Show what the solution of step NN has that your copy does not: `diff 02`.
+    /// Show what the solution of step NN has that your copy does not, in src/ and without each
+    /// file's `//!` header: `diff 02` (`--all` for every file).
     Diff {
         /// The step, e.g. 02.
         step: String,
+        /// Every file, headers included: Cargo.toml, tests/, … (not README.md).
+        #[arg(long)]
+        all: bool,
     },
     /// Answer a puzzle from your own data: `puzzle 1 7`; with no number, the three questions.
     #[command(disable_help_flag = true)]
@@ -119,15 +123,20 @@ fn slides(project: &project::Project) -> anyhow::Result<ExitCode> {
 }
 
 /// `./run.sh diff NN`: printed here, coloured when it goes to a terminal.
-fn diff(project: &project::Project, step: &str) -> anyhow::Result<ExitCode> {
+fn diff(project: &project::Project, step: &str, all: bool) -> anyhow::Result<ExitCode> {
     use std::io::IsTerminal;
-    let step = kit::steps::find(&project.root, step)?;
+    let step = steps::find(&project.root, step)?;
+    let scope = if all {
+        kit::diff::Scope::All
+    } else {
+        kit::diff::Scope::Lesson
+    };
     let style = if std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
         kit::diff::Style::Color
     } else {
         kit::diff::Style::Plain
     };
-    print!("{}", kit::diff::render(&project.root, &step, style)?);
+    print!("{}", kit::diff::render(&project.root, &step, scope, style)?);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -151,7 +160,7 @@ fn main() -> ExitCode {
             Command::Doctor => doctor::run(&project),
             Command::Check { args } => cargo::checker(&project, "check", &args),
             Command::Puzzle { args } => cargo::checker(&project, "puzzle", &args),
-            Command::Diff { step } => diff(&project, &step),
+            Command::Diff { step, all } => diff(&project, &step, all),
             Command::Slides => slides(&project),
             Command::Stack(command) => stack::run(&project, command),
             Command::Bench => bench::run(&project),

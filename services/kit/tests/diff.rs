@@ -2,8 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use kit::diff::{Style, render};
-use kit::steps;
+use kit::diff::{Scope, Style, render};
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -25,8 +24,26 @@ fn fake_kit(files: &[(&str, &str)]) -> tempfile::TempDir {
     root
 }
 
+/// `./run.sh diff NN`, as a pipe gets it.
 fn plain_diff(root: &Path, step: &str) -> String {
-    render(root, &steps::find(root, step).unwrap(), Style::Plain).unwrap()
+    render_plain(root, step, Scope::Lesson)
+}
+
+fn render_plain(root: &Path, step: &str, scope: Scope) -> String {
+    render(root, &steps::find(root, step).unwrap(), scope, Style::Plain).unwrap()
+}
+
+/// `count` lines, `line 1` to `line N`, but for line `at`, which is `changed`.
+fn numbered(count: usize, at: usize, changed: &str) -> String {
+    (1..=count)
+        .map(|n| {
+            if n == at {
+                format!("{changed}\n")
+            } else {
+                format!("line {n}\n")
+            }
+        })
+        .collect()
 }
 
 const MAIN: &str = "fn main() {\n    println!(\"hello\");\n}\n";
@@ -100,7 +117,13 @@ fn plain_output_has_no_escape_codes() {
 #[test]
 fn color_output_paints_yours_red_the_solution_green_and_hunk_headers_cyan() {
     let root = repo_root();
-    let out = render(&root, &steps::find(&root, "02").unwrap(), Style::Color).unwrap();
+    let out = render(
+        &root,
+        &steps::find(&root, "02").unwrap(),
+        Scope::Lesson,
+        Style::Color,
+    )
+    .unwrap();
     for wanted in [
         "\x1b[31m-",
         "\x1b[32m+",
@@ -138,28 +161,19 @@ fn a_copy_equal_to_the_solution_but_for_line_endings_readmes_builds_and_hidden_f
         ("solutions/01-x/target/debug/junk", "built\n"),
         ("exercises/01-x/src/.main.rs.swp", "an editor's\n"),
     ]);
-    let out = plain_diff(root.path(), "01");
-    assert!(out.contains("Your copy matches the solution"), "{out}");
-    assert!(!out.contains("@@"), "{out}");
-    for skipped in ["README", "target", "swp"] {
-        assert!(!out.contains(skipped), "{out}");
+    for scope in [Scope::Lesson, Scope::All] {
+        let out = render_plain(root.path(), "01", scope);
+        assert!(out.contains("Your copy matches the solution"), "{out}");
+        assert!(!out.contains("@@"), "{out}");
+        for skipped in ["README", "target", "swp"] {
+            assert!(!out.contains(skipped), "{out}");
+        }
     }
 }
 
 #[test]
 fn a_change_is_shown_with_three_lines_of_context_and_the_line_numbers_of_each_side() {
-    let numbered = |changed: &str| {
-        (1..=20)
-            .map(|n| {
-                if n == 10 {
-                    format!("{changed}\n")
-                } else {
-                    format!("line {n}\n")
-                }
-            })
-            .collect::<String>()
-    };
-    let (yours, solution) = (numbered("todo"), numbered("done"));
+    let (yours, solution) = (numbered(20, 10, "todo"), numbered(20, 10, "done"));
     let root = fake_kit(&[
         ("exercises/01-x/src/lib.rs", &yours),
         ("solutions/01-x/src/lib.rs", &solution),
@@ -255,7 +269,7 @@ fn step_00_has_no_solution_and_the_error_names_the_steps_that_have_one() {
         ("solutions/02-y/src/main.rs", MAIN),
     ]);
     let step = steps::find(root.path(), "00").unwrap();
-    let error = render(root.path(), &step, Style::Plain)
+    let error = render(root.path(), &step, Scope::Lesson, Style::Plain)
         .unwrap_err()
         .to_string();
     assert!(error.contains("step 00 has no solution"), "{error}");
@@ -267,7 +281,9 @@ fn step_00_has_no_solution_and_the_error_names_the_steps_that_have_one() {
 
     let root = repo_root();
     let step = steps::find(&root, "00").unwrap();
-    let error = render(&root, &step, Style::Plain).unwrap_err().to_string();
+    let error = render(&root, &step, Scope::Lesson, Style::Plain)
+        .unwrap_err()
+        .to_string();
     assert!(error.contains("01, 02, 03"), "{error}");
 }
 
@@ -286,13 +302,287 @@ fn a_file_that_is_not_text_is_said_to_differ_without_its_bytes() {
         ("solutions/01-x/src/main.rs", MAIN),
     ]);
     for (side, byte) in [("exercises", 0xff), ("solutions", 0xfe)] {
-        std::fs::write(root.path().join(side).join("01-x/logo.png"), [0x89, byte]).unwrap();
+        std::fs::write(
+            root.path().join(side).join("01-x/src/logo.png"),
+            [0x89, byte],
+        )
+        .unwrap();
     }
     let out = plain_diff(root.path(), "01");
     assert!(
         out.contains(
-            "--- exercises/01-x/logo.png\n+++ solutions/01-x/logo.png\nbinary files differ\n"
+            "--- exercises/01-x/src/logo.png\n+++ solutions/01-x/src/logo.png\nbinary files differ\n"
         ),
         "{out}"
     );
+    assert!(out.ends_with("\n1 file differs.\n"), "{out}");
+}
+
+/// Step 01 of a kit of its own, as the real steps differ: each `main.rs` with its own `//!`
+/// header, the solution's with a slide's region markers, each `Cargo.toml` with its own package
+/// name, each `tests/` its own; and one change where the learner works, at line 9 of the
+/// exercise's `main.rs` and line 11 of the solution's.
+fn step_with_headers() -> tempfile::TempDir {
+    let exercise_main = "\
+//! Step 01, your copy.
+//!
+//! Run with: `cargo run -p exercise-01-x`.
+
+fn main() {
+    let a = 1;
+    let b = 2;
+    let c = 3;
+    // TODO(01): greet
+    let d = 4;
+    let e = 5;
+    let f = 6;
+}
+";
+    let solution_main = "\
+//! Step 01, solved.
+//!
+//! Run with: `cargo run -p solution-01-x`.
+//! It greets.
+
+fn main() {
+    let a = 1;
+    let b = 2;
+    // ANCHOR: greet
+    let c = 3;
+    println!(\"hello\");
+    // ANCHOR_END: greet
+    let d = 4;
+    let e = 5;
+    let f = 6;
+}
+";
+    fake_kit(&[
+        (
+            "exercises/01-x/Cargo.toml",
+            "[package]\nname = \"exercise-01-x\"\n",
+        ),
+        ("exercises/01-x/src/main.rs", exercise_main),
+        ("exercises/01-x/tests/functional.rs", "// yours\n"),
+        (
+            "solutions/01-x/Cargo.toml",
+            "[package]\nname = \"solution-01-x\"\n",
+        ),
+        ("solutions/01-x/src/main.rs", solution_main),
+        ("solutions/01-x/tests/functional.rs", "// the solution's\n"),
+    ])
+}
+
+#[test]
+fn by_default_only_the_lesson_is_shown_without_headers_markers_cargo_toml_or_tests() {
+    let root = step_with_headers();
+    let out = plain_diff(root.path(), "01");
+    let expected = "\
+--- exercises/01-x/src/main.rs
++++ solutions/01-x/src/main.rs
+@@ -6,7 +7,9 @@
+     let a = 1;
+     let b = 2;
+     let c = 3;
+-    // TODO(01): greet
++    println!(\"hello\");
+     let d = 4;
+     let e = 5;
+     let f = 6;
+";
+    assert!(out.contains(expected), "{out}");
+    for hidden in [
+        "Run with",
+        "//!",
+        "ANCHOR",
+        "Cargo.toml",
+        "tests/",
+        "functional",
+    ] {
+        assert!(!out.contains(hidden), "{hidden:?} is shown:\n{out}");
+    }
+    assert!(out.ends_with("\n1 file differs.\n"), "{out}");
+}
+
+#[test]
+fn with_all_every_file_is_shown_with_its_header_but_never_the_markers() {
+    let root = step_with_headers();
+    let out = render_plain(root.path(), "01", Scope::All);
+    for wanted in [
+        "--- exercises/01-x/Cargo.toml",
+        "-name = \"exercise-01-x\"",
+        "+name = \"solution-01-x\"",
+        "--- exercises/01-x/tests/functional.rs",
+        "+// the solution's",
+        "-//! Run with: `cargo run -p exercise-01-x`.",
+        "+//! It greets.",
+        "+    println!(\"hello\");",
+    ] {
+        assert!(
+            out.lines().any(|line| line == wanted),
+            "no line {wanted:?} in:\n{out}"
+        );
+    }
+    assert!(!out.contains("ANCHOR"), "{out}");
+    assert!(out.ends_with("\n3 files differ.\n"), "{out}");
+}
+
+#[test]
+fn a_file_that_differs_only_in_its_header_is_not_counted_by_default() {
+    let root = fake_kit(&[
+        ("exercises/01-x/src/main.rs", "//! Yours.\n\nfn main() {}\n"),
+        (
+            "solutions/01-x/src/main.rs",
+            "//! The solution.\n//! Two lines.\nfn main() {}\n",
+        ),
+    ]);
+    let out = plain_diff(root.path(), "01");
+    assert!(
+        out.contains("Your copy matches the solution: no file differs."),
+        "{out}"
+    );
+    let out = render_plain(root.path(), "01", Scope::All);
+    assert!(out.contains("@@ -1,3 +1,3 @@"), "{out}");
+    assert!(out.ends_with("\n1 file differs.\n"), "{out}");
+}
+
+#[test]
+fn hunk_headers_give_the_line_numbers_of_the_files_themselves() {
+    let header = |side: &str| format!("//! {side}\n//!\n//! Run with: cargo run\n\n");
+    let body = |changed: &str| numbered(12, 6, changed);
+    let solution = format!("{}{}", header("The solution."), body("done"))
+        .replace("line 3\n", "// ANCHOR: here\nline 3\n")
+        .replace("line 8\n", "line 8\n// ANCHOR_END: here\n");
+    let root = fake_kit(&[
+        (
+            "exercises/01-x/src/lib.rs",
+            &format!("//! Yours.\n\n{}", body("todo")),
+        ),
+        ("solutions/01-x/src/lib.rs", &solution),
+        // Added at the very top of the body, after a header of its own.
+        ("exercises/01-x/src/new.rs", "//! Yours.\n\nfn one() {}\n"),
+        (
+            "solutions/01-x/src/new.rs",
+            "//! Solved.\n\nfn zero() {}\nfn one() {}\n",
+        ),
+    ]);
+    let out = plain_diff(root.path(), "01");
+    // Yours: "line 3" is line 5 of the file, after a 2-line header, and "line 9" line 11. The
+    // solution's "line 3" is line 8, after a 4-line header, two lines and a region marker, and
+    // its "line 9" line 15, after the region's end.
+    let expected = "\
+@@ -5,7 +8,8 @@
+ line 3
+ line 4
+ line 5
+-todo
++done
+ line 7
+ line 8
+ line 9
+";
+    assert!(out.contains(expected), "{out}");
+    assert!(
+        out.contains("@@ -3 +3,2 @@\n+fn zero() {}\n fn one() {}\n"),
+        "{out}"
+    );
+    assert_hunks_point_at_the_real_lines(root.path(), &out);
+    assert_hunks_point_at_the_real_lines(root.path(), &render_plain(root.path(), "01", Scope::All));
+}
+
+#[test]
+fn the_real_steps_hunk_headers_point_at_the_real_lines() {
+    let root = repo_root();
+    for step in steps::all(&root)
+        .unwrap()
+        .iter()
+        .filter(|step| step.solution.is_some())
+    {
+        for scope in [Scope::Lesson, Scope::All] {
+            let out = render_plain(&root, &step.id(), scope);
+            assert_hunks_point_at_the_real_lines(&root, &out);
+        }
+    }
+}
+
+/// Each hunk of `out` (plain) starts and ends, on each side, with the line its `@@` header
+/// names in that file.
+fn assert_hunks_point_at_the_real_lines(root: &Path, out: &str) {
+    let file_lines = |path: &str| -> Vec<String> {
+        match path {
+            "/dev/null" => Vec::new(),
+            path => std::fs::read_to_string(root.join(path))
+                .unwrap()
+                .lines()
+                .map(|line| line.trim_end().to_string())
+                .collect(),
+        }
+    };
+    let (mut old_file, mut new_file) = (Vec::new(), Vec::new());
+    let lines: Vec<&str> = out.lines().collect();
+    let mut checked = 0;
+    for (at, line) in lines.iter().enumerate() {
+        if let Some(path) = line.strip_prefix("--- ") {
+            old_file = file_lines(path);
+        } else if let Some(path) = line.strip_prefix("+++ ") {
+            new_file = file_lines(path);
+        } else if let Some(ranges) = line
+            .strip_prefix("@@ -")
+            .and_then(|r| r.strip_suffix(" @@"))
+        {
+            let (old_range, new_range) = ranges.split_once(" +").unwrap();
+            let hunk = hunk_lines(&lines[at + 1..]);
+            for (range, file, mark) in [(old_range, &old_file, '-'), (new_range, &new_file, '+')] {
+                let side: Vec<&str> = hunk
+                    .iter()
+                    .filter(|line| {
+                        line.is_empty() || line.starts_with(' ') || line.starts_with(mark)
+                    })
+                    .map(|line| line.get(1..).unwrap_or("").trim_end())
+                    .collect();
+                let (start, span) = match range.split_once(',') {
+                    Some((start, span)) => (
+                        start.parse::<usize>().unwrap(),
+                        span.parse::<usize>().unwrap(),
+                    ),
+                    None => (range.parse().unwrap(), 1),
+                };
+                if span == 0 {
+                    assert!(side.is_empty(), "{line}: {side:?}");
+                    continue;
+                }
+                assert_eq!(file[start - 1], side[0], "{line}: the first line");
+                assert_eq!(
+                    file[start + span - 2],
+                    side[side.len() - 1],
+                    "{line}: the last line"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 0 || !out.contains("@@"), "{out}");
+}
+
+/// The lines of the hunk that starts `rest`: up to the next hunk, file or summary. A blank line
+/// is an unchanged blank line of the files unless it separates two files, or the last file from
+/// the summary.
+fn hunk_lines<'a>(rest: &[&'a str]) -> Vec<&'a str> {
+    let ends_a_file = |next: Option<&&str>| {
+        next.is_none_or(|line| {
+            line.starts_with("--- ")
+                || line.starts_with("only in ")
+                || line.ends_with(" differ.")
+                || line.ends_with(" differs.")
+        })
+    };
+    let mut hunk = Vec::new();
+    for (at, line) in rest.iter().enumerate() {
+        let blank_context = line.is_empty() && !ends_a_file(rest.get(at + 1));
+        let changed = line.starts_with([' ', '-', '+', '\\']) && !line.starts_with("--- ");
+        if line.starts_with("@@") || !(blank_context || changed) {
+            break;
+        }
+        hunk.push(*line);
+    }
+    hunk
 }

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use kit::steps;
+use kit::drift;
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -18,7 +18,7 @@ fn every_exercise_is_the_previous_solution_plus_hints_and_differs_from_its_solut
     let steps = steps::all(&root).unwrap();
     assert!(steps.len() >= 2, "{steps:?}");
     for step in &steps {
-        let problems = steps::drift(&root, step).unwrap();
+        let problems = drift::check(&root, step).unwrap();
         assert!(
             problems.is_empty(),
             "step {} drifted:\n  {}",
@@ -57,7 +57,7 @@ fn edit(path: &Path, from: &str, to: &str) {
 
 fn drift_of_step_01(root: &Path) -> Vec<String> {
     let step = steps::find(root, "01").unwrap();
-    steps::drift(root, &step).unwrap()
+    drift::check(root, &step).unwrap()
 }
 
 #[test]

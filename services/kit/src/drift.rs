@@ -1,8 +1,12 @@
-//! The workshop's steps on disk, and the drift check between exercises and solutions.
+//! The drift check: each exercise is its previous step's solution plus hints, and differs from
+//! its own solution only where the hints are.
 //!
-//! Step NN lives in `exercises/NN-topic` (the learner's copy) and `solutions/NN-topic` (done).
-//! Step 00 has nothing to solve: its app, `exercises/00-app`, is also its solution. Two rules
-//! keep every exercise honest, and [`drift`] checks both:
+//! Run with: `cargo test -p kit --test steps` (it checks every step of the kit).
+//!
+//! Step NN lives in `exercises/NN-topic` (the learner's copy) and `solutions/NN-topic` (done);
+//! the `steps` crate (`services/steps`) finds them. Step 00 has nothing to solve: its app,
+//! `exercises/00-app`, is also its solution. Two rules keep every exercise honest, and [`check`]
+//! checks both:
 //!
 //! - **A. The exercise is the previous solution plus hints.** Exercise NN has every line of
 //!   solution NN-1, in order, and adds only `TODO(NN)` comment blocks (and blank lines). A file
@@ -14,112 +18,23 @@
 //!
 //! Exempt: each `.rs` file's leading `//!` block (it names the step and its run command), the
 //! slides' region markers in solutions (`// ANCHOR: name`, see `services/deck`; an exercise has
-//! none),
-//! `README.md` and `tests/` (they differ by design). `Cargo.toml` must equal the solution's,
-//! apart from the package's name and description.
+//! none), `README.md` and `tests/` (they differ by design). [`lesson_lines`] is what is left of
+//! a file, and `./run.sh diff NN` shows the same. `Cargo.toml` must equal the solution's, apart
+//! from the package's name and description.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use similar::{DiffOp, TextDiff};
-
-/// One step of the ladder.
-#[derive(Debug, Clone)]
-pub struct Step {
-    pub number: u32,
-    /// `stdout` for `01-stdout`.
-    pub topic: String,
-    pub exercise: PathBuf,
-    /// `None` for step 00, whose exercise is its own solution.
-    pub solution: Option<PathBuf>,
-}
-
-impl Step {
-    /// `01` for step 1: how folders, slides, hints and the checker name it.
-    pub fn id(&self) -> String {
-        format!("{:02}", self.number)
-    }
-
-    /// The cargo package of the exercise, e.g. `exercise-01-stdout`.
-    pub fn exercise_package(&self) -> String {
-        format!("exercise-{}-{}", self.id(), self.topic)
-    }
-
-    /// The cargo package of the solution, e.g. `solution-01-stdout`.
-    pub fn solution_package(&self) -> Option<String> {
-        self.solution
-            .as_ref()
-            .map(|_| format!("solution-{}-{}", self.id(), self.topic))
-    }
-}
-
-/// Every step, in order, from the folders under `exercises/` and `solutions/`.
-pub fn all(root: &Path) -> anyhow::Result<Vec<Step>> {
-    let mut steps = Vec::new();
-    for (number, topic, exercise) in numbered_folders(&root.join("exercises"))? {
-        let solution = numbered_folders(&root.join("solutions"))?
-            .into_iter()
-            .find(|(n, t, _)| *n == number && *t == topic)
-            .map(|(_, _, path)| path);
-        if solution.is_none() && number != 0 {
-            bail!("exercises/{number:02}-{topic} has no solutions/{number:02}-{topic}");
-        }
-        steps.push(Step {
-            number,
-            topic,
-            exercise,
-            solution,
-        });
-    }
-    for (number, topic, _) in numbered_folders(&root.join("solutions"))? {
-        if !steps.iter().any(|step| step.number == number) {
-            bail!("solutions/{number:02}-{topic} has no exercises/{number:02}-{topic}");
-        }
-    }
-    steps.sort_by_key(|step| step.number);
-    Ok(steps)
-}
-
-/// Step `number`, given as `1`, `01` or `01-stdout`.
-pub fn find(root: &Path, name: &str) -> anyhow::Result<Step> {
-    let steps = all(root)?;
-    let wanted = name
-        .split('-')
-        .next()
-        .unwrap_or_default()
-        .parse::<u32>()
-        .ok();
-    let known = || steps.iter().map(Step::id).collect::<Vec<_>>().join(", ");
-    match wanted.and_then(|number| steps.iter().find(|step| step.number == number)) {
-        Some(step) => Ok(step.clone()),
-        None => bail!("there is no step {name:?}; the steps are {}", known()),
-    }
-}
-
-/// `(number, topic, path)` of the `NN-topic` folders in `dir`.
-fn numbered_folders(dir: &Path) -> anyhow::Result<Vec<(u32, String, PathBuf)>> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
-        let entry = entry?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if let Some((number, topic)) = name.split_once('-')
-            && entry.file_type()?.is_dir()
-            && number.len() == 2
-            && let Ok(number) = number.parse()
-        {
-            found.push((number, topic.to_string(), entry.path()));
-        }
-    }
-    Ok(found)
-}
+use steps::Step;
 
 /// What breaks rules A and B for `step`, one line per problem; empty when all is well.
-pub fn drift(root: &Path, step: &Step) -> anyhow::Result<Vec<String>> {
+pub fn check(root: &Path, step: &Step) -> anyhow::Result<Vec<String>> {
     let Some(solution) = &step.solution else {
         return Ok(Vec::new()); // step 00: nothing to compare
     };
-    let steps = all(root)?;
+    let steps = steps::all(root)?;
     let previous = steps
         .iter()
         .rfind(|other| other.number < step.number)
@@ -237,28 +152,36 @@ fn source_files(crate_dir: &Path) -> anyhow::Result<BTreeSet<PathBuf>> {
     Ok(found)
 }
 
-/// A file without its leading `//!` block, which names the step and may differ.
-fn body(file: &Path, text: &str) -> String {
-    if file.extension().is_some_and(|ext| ext == "rs") {
-        // The slides' region markers (`// ANCHOR: name`) are in solutions only: not compared.
-        let text = deck::anchors::strip(text);
-        let lines: Vec<&str> = text.lines().collect();
-        let skip = lines
-            .iter()
-            .take_while(|line| line.starts_with("//!"))
-            .count();
-        let skip = skip
-            + lines[skip..]
-                .iter()
-                .take_while(|line| line.trim().is_empty())
-                .count();
-        lines[skip..]
-            .iter()
-            .map(|line| format!("{line}\n"))
-            .collect()
-    } else {
-        text.to_string()
+/// The lines of `file` (its path in the crate folder) that are the lesson, each with its number
+/// in the file (from 1) and its line end: every line but the slides' region markers and, in a
+/// `.rs` file unless `with_header`, the leading `//!` block and the blank lines after it.
+pub fn lesson_lines<'a>(file: &Path, text: &'a str, with_header: bool) -> Vec<(usize, &'a str)> {
+    let lines: Vec<(usize, &str)> = text
+        .split_inclusive('\n')
+        .enumerate()
+        .map(|(n, line)| (n + 1, line))
+        .filter(|(_, line)| deck::anchors::marker(line).is_none())
+        .collect();
+    if with_header || file.extension().is_none_or(|ext| ext != "rs") {
+        return lines;
     }
+    let header = lines
+        .iter()
+        .take_while(|(_, line)| line.starts_with("//!"))
+        .count();
+    let blank = lines[header..]
+        .iter()
+        .take_while(|(_, line)| line.trim().is_empty())
+        .count();
+    lines[header + blank..].to_vec()
+}
+
+/// A file as the rules compare it: its [`lesson_lines`], each ending in `\n`.
+fn body(file: &Path, text: &str) -> String {
+    lesson_lines(file, text, false)
+        .into_iter()
+        .map(|(_, line)| format!("{}\n", line.trim_end_matches(['\n', '\r'])))
+        .collect()
 }
 
 /// The lines (0-based) of `text` that belong to a TODO block: the comment line that holds
