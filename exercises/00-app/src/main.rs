@@ -25,6 +25,10 @@ async fn main() -> anyhow::Result<()> {
     // 1. Settings from flags, the environment or `.env`; every one has a default (see `--help`).
     let config = Config::load();
 
+    // What the libraries have to say, on the console, once and plainly. From step 02 on, that
+    // includes "could not send spans to …": the OpenTelemetry SDK says so no other way.
+    sequence::warnings::init();
+
     // 2. Listen before anything else: `/fib` calls this server, so it needs to know its own URL.
     let listener = sequence::net::bind(&config).await?;
     let url = sequence::net::local_url(listener.local_addr()?);

@@ -12,7 +12,6 @@ use axum::Router;
 use axum::extract::{RawQuery, State};
 use axum::routing::get;
 use sequence::{Config, FibError};
-use std::time::Duration;
 
 /// What every request handler gets: cheap to clone, shared by all requests.
 #[derive(Clone)]
@@ -29,19 +28,10 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(config: &Config, own_url: &str) -> anyhow::Result<AppState> {
-        let client = reqwest::Client::builder()
-            // Bounded waits: a sub-request that hangs becomes a 502, not a page waiting forever.
-            .connect_timeout(Duration::from_secs(2))
-            .timeout(config.upstream_timeout())
-            // Keep enough idle connections for the next click, without hoarding thousands.
-            .pool_max_idle_per_host(256)
-            .build()?;
         Ok(AppState {
-            client,
-            upstream: config
-                .upstream_url
-                .clone()
-                .unwrap_or_else(|| own_url.to_string()),
+            // Bounded waits, and connections kept open for the next click (see `sequence::net`).
+            client: sequence::net::client(config)?,
+            upstream: config.upstream(own_url),
             max_index: config.max_index,
             // TODO(01): `tracer: Arc::new(global::tracer("fib"))`. The global tracer provider
             //   must be installed by then: `main` calls `init_traces` first.

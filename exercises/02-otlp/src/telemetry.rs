@@ -10,18 +10,20 @@
 
 // TODO(02): You will need these; uncomment them as you use them:
 //   use opentelemetry::Key;
-//   use opentelemetry_otlp::tonic_types::transport::ClientTlsConfig;
-//   use opentelemetry_otlp::{Protocol, SpanExporter, WithExportConfig, WithTonicConfig};
+//   use opentelemetry_otlp::{Protocol, SpanExporter, WithExportConfig};
 //   use opentelemetry_sdk::Resource;
 //   use opentelemetry_sdk::trace::BatchSpanProcessor;
-//   use otelkit::{Exporter, Reported};
+//   use otelkit::Exporter;
 use opentelemetry::global;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 
 // TODO(02): Send spans over OTLP, in batches, under a name of their own. `init_traces` now
 //   returns `anyhow::Result<SdkTracerProvider>`, and builds the provider in three parts:
 //   1. a resource that names the service (see `resource` below), given with `.with_resource`;
-//   2. an OTLP exporter (see `otlp_exporter` below), wrapped in a batch processor:
+//   2. an OTLP exporter over HTTP with a protobuf body, as in opentelemetry-rust's
+//      `basic-otlp-http` example: `SpanExporter::builder().with_http()
+//      .with_protocol(Protocol::HttpBinary).build()?` (it reads OTEL_EXPORTER_OTLP_ENDPOINT and
+//      the other OTEL_EXPORTER_OTLP_* variables by itself), wrapped in a batch processor:
 //      `BatchSpanProcessor::builder(exporter).with_batch_config(otelkit::batch_config()).build()`,
 //      given with `.with_span_processor(processor)` instead of `.with_simple_exporter(…)`;
 //   3. bonus: honour OTEL_TRACES_EXPORTER (`otelkit::traces_exporter()?`): `Otlp` as above,
@@ -37,25 +39,13 @@ pub fn init_traces() -> SdkTracerProvider {
     // Installed globally, `global::tracer(…)` anywhere in the app hands out tracers of this
     // provider. Until then it hands out tracers that record nothing.
     global::set_tracer_provider(provider.clone());
-    // TODO(02): return `Ok(provider)`, and add the two functions below.
+    // TODO(02): return `Ok(provider)`, and add this function below.
     //
     //   /// Who sends the spans: a resource, whose `service.name` a backend groups spans by.
     //   fn resource() -> Resource
     //     `Resource::builder().build()` reads OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES.
     //     When neither names the service, its `service.name` starts with "unknown_service":
     //     then build `Resource::builder().with_service_name("fib").build()` instead.
-    //
-    //   /// The OTLP exporter: HTTP/protobuf to port 4318 by default, gRPC to 4317 with
-    //   /// OTEL_EXPORTER_OTLP_PROTOCOL=grpc.
-    //   fn otlp_exporter() -> anyhow::Result<Reported<SpanExporter>>
-    //     `otelkit::otlp_protocol()?` reads the protocol. For `Protocol::Grpc`, build
-    //     `SpanExporter::builder().with_tonic()`, with
-    //     `.with_tls_config(ClientTlsConfig::new().with_native_roots())` (without it, gRPC to an
-    //     https:// endpoint trusts no certificate at all), then `.build()?`; for the others,
-    //     `SpanExporter::builder().with_http().with_protocol(protocol).build()?`. Both read
-    //     OTEL_EXPORTER_OTLP_ENDPOINT by themselves. Wrap the exporter in
-    //     `Reported::new(exporter, otelkit::otlp_destination(protocol))`: it says once, plainly,
-    //     when nothing listens at the endpoint (the SDK keeps such errors to itself).
     provider
 }
 

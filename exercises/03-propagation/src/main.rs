@@ -30,6 +30,10 @@ async fn main() -> anyhow::Result<()> {
     // 1. Settings from flags, the environment or `.env`; every one has a default (see `--help`).
     let config = Config::load();
 
+    // What the libraries have to say, on the console, once and plainly. From step 02 on, that
+    // includes "could not send spans to …": the OpenTelemetry SDK says so no other way.
+    sequence::warnings::init();
+
     // Telemetry first, so that every request is traced. `main` owns the provider until the end.
     let tracer_provider = telemetry::init_traces()?;
 

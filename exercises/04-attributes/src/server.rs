@@ -1,13 +1,10 @@
 //! The routes and the `/fib` handler: the code the workshop's steps instrument.
 
 // TODO(04): You will need these too:
-//   use axum::http::header::HOST;
 //   use opentelemetry::KeyValue;
-//   use opentelemetry::trace::Status;
-//   use opentelemetry_semantic_conventions::attribute::{
-//       ERROR_TYPE, HTTP_REQUEST_METHOD, HTTP_RESPONSE_STATUS_CODE, HTTP_ROUTE, SERVER_ADDRESS,
-//       SERVER_PORT, URL_FULL, URL_PATH, URL_QUERY, URL_SCHEME,
-//   };
+//   use opentelemetry::trace::{SpanRef, Status};
+//   use opentelemetry_semantic_conventions::attribute::{ERROR_TYPE, HTTP_RESPONSE_STATUS_CODE};
+//   use crate::conventions;
 use axum::Router;
 use axum::extract::{MatchedPath, RawQuery, Request, State};
 use axum::http::HeaderMap;
@@ -20,7 +17,6 @@ use opentelemetry::trace::{FutureExt, SpanKind, TraceContextExt, Tracer};
 use opentelemetry_http::{HeaderExtractor, HeaderInjector};
 use sequence::{Config, FibError};
 use std::sync::Arc;
-use std::time::Duration;
 
 /// What every request handler gets: cheap to clone, shared by all requests.
 #[derive(Clone)]
@@ -37,19 +33,10 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(config: &Config, own_url: &str) -> anyhow::Result<AppState> {
-        let client = reqwest::Client::builder()
-            // Bounded waits: a sub-request that hangs becomes a 502, not a page waiting forever.
-            .connect_timeout(Duration::from_secs(2))
-            .timeout(config.upstream_timeout())
-            // Keep enough idle connections for the next click, without hoarding thousands.
-            .pool_max_idle_per_host(256)
-            .build()?;
         Ok(AppState {
-            client,
-            upstream: config
-                .upstream_url
-                .clone()
-                .unwrap_or_else(|| own_url.to_string()),
+            // Bounded waits, and connections kept open for the next click (see `sequence::net`).
+            client: sequence::net::client(config)?,
+            upstream: config.upstream(own_url),
             max_index: config.max_index,
             tracer: Arc::new(global::tracer("fib")),
         })
@@ -81,8 +68,8 @@ async fn trace_request(State(state): State<AppState>, request: Request, next: Ne
         propagator.extract(&HeaderExtractor(request.headers()))
     });
     // TODO(04): Describe the request in the names every backend knows, the HTTP semantic
-    //   conventions: `.with_attributes(server_attributes(&request))` on the span builder, with
-    //   `server_attributes` written below.
+    //   conventions: `.with_attributes(conventions::server_attributes(&request))` on the span
+    //   builder, with `server_attributes` written in `conventions.rs`.
     let span = state
         .tracer
         .span_builder(name)
@@ -97,11 +84,6 @@ async fn trace_request(State(state): State<AppState>, request: Request, next: Ne
     //   integer: `i64::from(status.as_u16())`). A 5xx is this server's failure: add
     //   `error.type` (the status code as text) and `span.set_status(Status::error(…))`. A 4xx
     //   is the client's fault: the conventions leave the server span's status unset.
-    //
-    //   Then write `fn server_attributes(request: &Request) -> Vec<KeyValue>`, with
-    //   `KeyValue::new(HTTP_REQUEST_METHOD, …)`, `URL_SCHEME` ("http"), `URL_PATH`, `URL_QUERY`
-    //   (when there is a query), `HTTP_ROUTE` (the `MatchedPath`, when there is one), and
-    //   `SERVER_ADDRESS` and `SERVER_PORT` from the `Host` header ("127.0.0.1:8090").
     cx.span().end();
     response
 }
@@ -153,12 +135,17 @@ async fn fetch(state: &AppState, index: u32) -> Result<u64, FibError> {
         propagator.inject_context(&cx, &mut HeaderInjector(&mut headers));
     });
 
-    // TODO(04): Describe the sub-request, and record its failure:
-    //   1. build the request first (`.build()` instead of `.send()`), so that its parsed URL
-    //      gives the attributes: `HTTP_REQUEST_METHOD`, `URL_FULL`, `SERVER_ADDRESS`,
-    //      `SERVER_PORT` (`url.port_or_known_default()`); send it with `state.client.execute`;
-    //   2. on an answer, set `HTTP_RESPONSE_STATUS_CODE`, and `ERROR_TYPE` if it is not a success;
-    //   3. if the result is an error: `record_error` and `set_status(Status::error(…))`.
+    // TODO(04): Describe the sub-request, and record its failure. Move the sending into
+    //   `async fn send(state: &AppState, url: &str, headers: HeaderMap, span: &SpanRef<'_>)
+    //   -> Result<u64, FibError>`, called with `&cx.span()`, which:
+    //   1. builds the request first (`.build()` instead of `.send()`, errors mapped with
+    //      `FibError::unreachable`), so that its parsed URL gives the attributes:
+    //      `span.set_attributes(conventions::client_attributes(&request))`; then sends it with
+    //      `state.client.execute(request)`;
+    //   2. on an answer, sets `HTTP_RESPONSE_STATUS_CODE`, and `ERROR_TYPE` if it is not a
+    //      success, and reads the number (`sequence::error::read_number`).
+    //   Back in `fetch`: if the result is an error, `record_error` and
+    //   `set_status(Status::error(…))` on the client span, then end it.
     let response = state.client.get(&url).headers(headers).send().await;
     let result = match response {
         Ok(response) => sequence::error::read_number(&url, response).await,

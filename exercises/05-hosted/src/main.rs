@@ -11,14 +11,16 @@
 //! and adds the answers. So one `/fib?index=5` makes 15 requests in all, 5 of them for index 1.
 //! Why that gets slow, and how to see it, is what the workshop is about.
 //!
-//! Three files:
+//! Four files:
 //! - `main.rs` (this one): start, serve, stop;
 //! - `server.rs`: the routes and the `/fib` handler;
+//! - `conventions.rs`: the HTTP semantic conventions' attributes of a request;
 //! - `telemetry.rs`: the tracer provider, and its shutdown.
 //!
 //! The parts that no step changes (the page, reading `?index=`, the settings) are in the
 //! `sequence` crate under `services/sequence`.
 
+mod conventions;
 mod server;
 mod telemetry;
 
@@ -29,6 +31,10 @@ use sequence::shutdown::Drain;
 async fn main() -> anyhow::Result<()> {
     // 1. Settings from flags, the environment or `.env`; every one has a default (see `--help`).
     let config = Config::load();
+
+    // What the libraries have to say, on the console, once and plainly. From step 02 on, that
+    // includes "could not send spans to …": the OpenTelemetry SDK says so no other way.
+    sequence::warnings::init();
 
     // Telemetry first, so that every request is traced. `main` owns the provider until the end.
     let tracer_provider = telemetry::init_traces()?;

@@ -1,46 +1,42 @@
-//! Telemetry, step 07: your work. Spans already go over OTLP to a Collector, the explorer or a
-//! hosted backend (steps 02 to 05); metrics and logs are to go the same way, from the same app.
+//! Telemetry for step 07: the three signals of OpenTelemetry, traces, metrics and logs, sent
+//! over OTLP to one endpoint, under one resource, and shut down together.
 //!
-//! Run with: `./run.sh 07` (or `cargo run -p exercise-07-metrics-logs`), and check with
-//! `./run.sh check 07`.
+//! Run with: `./run.sh 07 --solution`, press **Go**, and open the explorer's **Metrics** and
+//! **Logs** pages beside its traces.
 //!
-//! Each signal has its own provider, built like the tracer provider: a resource (who sends), an
-//! exporter (where to), and something between them that decides when to send. Everything else
-//! is shared: the resource, the OTLP transport, the endpoint, the headers and the API key.
+//! Each signal has its own provider, built the same way: a resource (who sends), an exporter
+//! (where to), and something between them that decides when to send. The traces' provider is
+//! here, as in every step; the metrics' is in `metrics.rs`, the logs' in `logs.rs`. What they
+//! share is here too: the resource and the API key.
 //!
-//! The order of things, as in step 01:
-//! 1. `main` calls [`init_traces`] first, before the server exists, so that no request goes
-//!    untraced;
-//! 2. `main` keeps the provider it returns for as long as the server runs;
-//! 3. once the server has stopped, `main` calls [`shutdown`], which sends the spans still
-//!    waiting in the batch. Skip it, and the last second of spans is lost.
+//! The order of things, as in step 01, now for three providers:
+//! 1. `main` calls [`init`] first, before the server exists, so that no request goes untraced,
+//!    unmeasured or unlogged;
+//! 2. `main` keeps the [`Telemetry`] it returns, the three providers, for as long as the server
+//!    runs;
+//! 3. once the server has stopped, `main` calls [`shutdown`], which sends what is still waiting:
+//!    the last spans and log records, and the metrics' final totals.
 
 use std::collections::HashMap;
 
-// TODO(07): Metrics and logs bring types of their own: a provider each
-//           (`opentelemetry_sdk::metrics`, `opentelemetry_sdk::logs`), a reader for the one and a
-//           batch processor for the other, their OTLP exporters (`opentelemetry_otlp`), and, for
-//           the logs, the bridge from `tracing` (`opentelemetry_appender_tracing::layer`) and a
-//           filter for it (`tracing_subscriber::filter::Targets`).
-use axum::http::HeaderMap;
 use opentelemetry::{Key, global};
-use opentelemetry_otlp::tonic_types::metadata::MetadataMap;
-use opentelemetry_otlp::tonic_types::transport::ClientTlsConfig;
-use opentelemetry_otlp::{
-    Protocol, SpanExporter, WithExportConfig, WithHttpConfig, WithTonicConfig,
-};
+use opentelemetry_otlp::{Protocol, SpanExporter, WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::Resource;
+// TODO(07): The other two signals' providers: `opentelemetry_sdk::metrics::SdkMeterProvider` and
+//   `opentelemetry_sdk::logs::SdkLoggerProvider`; and `use crate::{logs, metrics};`.
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};
-use otelkit::{Exporter, Reported};
+use otelkit::Exporter;
 
 /// The name on this app's spans (`service.name`), unless `OTEL_SERVICE_NAME` gives another.
 const SERVICE_NAME: &str = "fib";
 
 // TODO(07): Three signals, three providers, and `main` must keep every one of them until it
-//           shuts them down. How could it hold them as one thing? A struct of the three, say,
-//           and an `init()` that builds it (traces first, as before) for `main` to call instead
-//           of `init_traces()`.
+//   shuts them down. How could it hold them as one thing? A struct of the three, `Telemetry`,
+//   and an `init()` that builds it, traces first as before (`init_traces()`), then
+//   `metrics::init_metrics(resource(), api_key_headers())` and `logs::init_logs(…)` alike, for
+//   `main` to call instead of `init_traces()`. Metrics and logs get the spans' resource: why
+//   would a backend want the same `service.name` on all three signals? And the same API key.
 /// Builds the tracer provider, the factory of tracers, and installs it for the whole app.
 pub fn init_traces() -> anyhow::Result<SdkTracerProvider> {
     let provider = SdkTracerProvider::builder().with_resource(resource());
@@ -48,10 +44,21 @@ pub fn init_traces() -> anyhow::Result<SdkTracerProvider> {
     // Where spans go: OTEL_TRACES_EXPORTER says; OTLP unless it says otherwise.
     let provider = match otelkit::traces_exporter()? {
         Exporter::Otlp => {
+            // The OTLP exporter, over HTTP with a protobuf body: to
+            // http://localhost:4318/v1/traces, or to the base that OTEL_EXPORTER_OTLP_ENDPOINT
+            // names (it adds `/v1/traces`). It reads the other OTEL_EXPORTER_OTLP_* variables
+            // by itself. When nothing listens there, the SDK says so only as a `tracing` event:
+            // `sequence::warnings` (see main.rs) prints it, once. A hosted backend also wants to know who is sending: its API key
+            // goes in a header, with every export.
+            let exporter = SpanExporter::builder()
+                .with_http()
+                .with_protocol(Protocol::HttpBinary)
+                .with_headers(api_key_headers())
+                .build()?;
             // A batch processor queues finished spans and sends them from a thread of its own,
             // many per request, every second (`otelkit::batch_config`): the request path only
             // pays for putting a span in the queue.
-            let processor = BatchSpanProcessor::builder(otlp_exporter()?)
+            let processor = BatchSpanProcessor::builder(exporter)
                 .with_batch_config(otelkit::batch_config())
                 .build();
             provider.with_span_processor(processor)
@@ -74,19 +81,6 @@ pub fn init_traces() -> anyhow::Result<SdkTracerProvider> {
     Ok(provider)
 }
 
-// TODO(07): Beside `init_traces`, an `init_metrics` and an `init_logs`, built the same way:
-//           - metrics: `SdkMeterProvider::builder()` and a `PeriodicReader` around the exporter.
-//             The reader sends what the instruments added up, every 60 s unless told otherwise
-//             (`otelkit::metric_export_interval()` is a workshop's pace). Install the provider
-//             (`global::set_meter_provider`): where will `global::meter(…)` find it otherwise?
-//           - logs: `SdkLoggerProvider::builder()` and a `BatchLogProcessor` around the exporter.
-//             The app writes events with `tracing`; a subscriber with the layer
-//             `OpenTelemetryTracingBridge::new(&provider)` makes them log records. Which events?
-//             hyper, reqwest and the SDK write some too, while sending telemetry: what happens if
-//             those become records? A `Targets` filter on the layer keeps the app's own.
-//           `otelkit::metrics_exporter()` and `otelkit::logs_exporter()` read
-//           OTEL_METRICS_EXPORTER and OTEL_LOGS_EXPORTER, as `traces_exporter()` does. And the
-//           resource: why would a backend want the same `service.name` on all three signals?
 /// Who sends the spans: a resource, whose `service.name` a backend groups spans by.
 fn resource() -> Resource {
     // The SDK reads OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES by itself. Given neither, it
@@ -98,38 +92,6 @@ fn resource() -> Resource {
     }
 }
 
-/// The OTLP exporter: HTTP/protobuf to port 4318 by default, gRPC to port 4317 with
-/// `OTEL_EXPORTER_OTLP_PROTOCOL=grpc`. Both read `OTEL_EXPORTER_OTLP_ENDPOINT`, `_HEADERS` and
-/// `_TIMEOUT` by themselves.
-fn otlp_exporter() -> anyhow::Result<Reported<SpanExporter>> {
-    let protocol = otelkit::otlp_protocol()?;
-    let headers = api_key_headers();
-    let exporter = match protocol {
-        Protocol::Grpc => {
-            // gRPC carries headers as "metadata". To an https:// endpoint (a hosted backend), it
-            // trusts the system's root certificates only when told to.
-            let metadata = MetadataMap::from_headers(HeaderMap::try_from(&headers)?);
-            SpanExporter::builder()
-                .with_tonic()
-                .with_tls_config(ClientTlsConfig::new().with_native_roots())
-                .with_metadata(metadata)
-                .build()?
-        }
-        http => SpanExporter::builder()
-            .with_http()
-            .with_protocol(http)
-            .with_headers(headers)
-            .build()?,
-    };
-    // The SDK keeps export errors to itself; `Reported` says once when nothing is listening.
-    Ok(Reported::new(exporter, otelkit::otlp_destination(protocol)))
-}
-
-// TODO(07): Metrics and logs go where the spans go, the same way: `MetricExporter::builder()`
-//           and `LogExporter::builder()` take the same `.with_http()` or `.with_tonic()` as the
-//           span exporter above, and the same headers (the API key). Wrap each in `Reported` too,
-//           with `otelkit::otlp_destination_of(…)`: when nothing listens, how many times should
-//           the app say so?
 /// The headers a hosted backend needs with every export, beyond `OTEL_EXPORTER_OTLP_HEADERS`
 /// (which the exporter reads by itself, for any vendor): for Honeycomb, its API key.
 ///
@@ -145,9 +107,10 @@ fn api_key_headers() -> HashMap<String, String> {
 }
 
 // TODO(07): Shut all three providers down, each sending what it still holds: the last spans
-//           and log records, and the metrics' final totals (a short run gets its metrics only
-//           then). Each `shutdown` blocks until its exporter is done: one after the other, or
-//           all three at once? Say which one failed, if one does.
+//   and log records, and the metrics' final totals (a short run gets its metrics only then).
+//   opentelemetry-rust's examples shut down traces, then metrics, then logs, one after the
+//   other: why logs last? Run them on a thread meant for blocking, as before, and say which
+//   one failed, if one does: the others still shut down.
 /// Sends what is left, then stops the exporter. Call it after the server has stopped.
 pub async fn shutdown(provider: SdkTracerProvider) {
     // `shutdown` blocks until the exporter is done: run it on a thread meant for blocking,

@@ -12,15 +12,22 @@
 //! `traceparent` header carries the decision), and leaves errors and slow traces to the
 //! Collector's tail sampling (`collector/sampling.yaml`).
 //!
-//! Three files:
+//! Six files, as in step 07, and one to write (`sampler.rs`: see the `TODO(08)` below):
 //! - `main.rs` (this one): start, serve, stop;
-//! - `server.rs`: the routes and the `/fib` handler, with their spans, instruments and log
-//!   events;
-//! - `telemetry.rs`: the three providers, and their shutdown.
+//! - `server.rs`: the routes and the `/fib` handler, with their spans, counter and log events;
+//! - `conventions.rs`: the HTTP semantic conventions' attributes of a request (step 04);
+//! - `telemetry.rs`: the three providers together, the traces' own, and their shutdown;
+//! - `metrics.rs`: the meter provider, the instruments, and the request duration's middleware;
+//! - `logs.rs`: the logger provider, and the bridge from `tracing` events to log records.
 //!
 //! The parts that no step changes (the page, reading `?index=`, the settings) are in the
 //! `sequence` crate under `services/sequence`.
 
+mod conventions;
+mod logs;
+mod metrics;
+// TODO(08): The sampler gets a file of its own: create `src/sampler.rs` (its TODO says what goes
+//   in), and declare it here with `mod sampler;`.
 mod server;
 mod telemetry;
 
@@ -31,6 +38,9 @@ use sequence::shutdown::Drain;
 async fn main() -> anyhow::Result<()> {
     // 1. Settings from flags, the environment or `.env`; every one has a default (see `--help`).
     let config = Config::load();
+
+    // The console's warnings, which `main` installed alone until step 06, are a layer of the
+    // app's own `tracing` subscriber now (see `logs.rs`): a process has one subscriber.
 
     // Telemetry first, so that every request is traced, measured and logged: the instruments
     // are made in `AppState::new`, from the meter provider. `main` owns the providers until the

@@ -1,28 +1,23 @@
 //! The routes and the `/fib` handler: the code the workshop's steps instrument. From step 07,
-//! with metrics (the instruments in [`AppState`]) and log events (`tracing`'s macros) beside
-//! the spans.
+//! with metrics (a middleware that measures every request, a counter of `/fib` calls) and log
+//! events (`tracing`'s macros) beside the spans.
 
 use axum::Router;
 use axum::extract::{MatchedPath, RawQuery, Request, State};
 use axum::http::HeaderMap;
-use axum::http::header::HOST;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::get;
 use opentelemetry::global::{self, BoxedTracer};
-use opentelemetry::metrics::{Counter, Histogram};
-use opentelemetry::trace::{FutureExt, SpanKind, Status, TraceContextExt, Tracer};
+use opentelemetry::trace::{FutureExt, SpanKind, SpanRef, Status, TraceContextExt, Tracer};
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_http::{HeaderExtractor, HeaderInjector};
-use opentelemetry_semantic_conventions::attribute::{
-    ERROR_TYPE, HTTP_REQUEST_METHOD, HTTP_RESPONSE_STATUS_CODE, HTTP_ROUTE, SERVER_ADDRESS,
-    SERVER_PORT, URL_FULL, URL_PATH, URL_QUERY, URL_SCHEME,
-};
-use opentelemetry_semantic_conventions::metric::HTTP_SERVER_REQUEST_DURATION;
-use sequence::{Config, FibError};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use opentelemetry_semantic_conventions::attribute::{ERROR_TYPE, HTTP_RESPONSE_STATUS_CODE};
+use sequence::{Config, FibError, Known};
+use std::sync::Arc;
+
+use crate::conventions;
+use crate::metrics::{self, Instruments};
 
 /// What every request handler gets: cheap to clone, shared by all requests.
 #[derive(Clone)]
@@ -36,73 +31,35 @@ pub struct AppState {
     /// Makes spans. One tracer for the app, shared: `global::tracer` takes a lock each time.
     tracer: Arc<BoxedTracer>,
     /// The numbers computed so far, by index: each one is asked for over HTTP once, then known.
-    /// A std `Mutex`, because it is held for a lookup, never across an `.await`.
-    known: Arc<Mutex<HashMap<u32, u64>>>,
-    /// How long requests take, in seconds (`http.server.request.duration`). An instrument is
-    /// made once and shared, like the tracer: each `record` only adds to its totals.
-    request_duration: Histogram<f64>,
-    /// How many times `/fib` was asked for each index (`fib.calls`).
-    fib_calls: Counter<u64>,
+    known: Known,
+    /// The metrics' instruments, made once and shared (see `metrics.rs`).
+    instruments: Instruments,
 }
 
 impl AppState {
     pub fn new(config: &Config, own_url: &str) -> anyhow::Result<AppState> {
-        let client = reqwest::Client::builder()
-            // Bounded waits: a sub-request that hangs becomes a 502, not a page waiting forever.
-            .connect_timeout(Duration::from_secs(2))
-            .timeout(config.upstream_timeout())
-            // Keep enough idle connections for the next click, without hoarding thousands.
-            .pool_max_idle_per_host(256)
-            .build()?;
-        // A meter makes instruments, as a tracer makes spans. The histogram's name, unit and
-        // buckets are the HTTP semantic conventions': every backend knows what they mean.
-        let meter = global::meter("fib");
-        let request_duration = meter
-            .f64_histogram(HTTP_SERVER_REQUEST_DURATION)
-            .with_unit("s")
-            .with_description("How long the server took to answer a request.")
-            .with_boundaries(vec![
-                0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
-            ])
-            .build();
-        let fib_calls = meter
-            .u64_counter("fib.calls")
-            .with_unit("{call}")
-            .with_description("How many times /fib was asked for each index.")
-            .build();
         Ok(AppState {
-            client,
-            upstream: config
-                .upstream_url
-                .clone()
-                .unwrap_or_else(|| own_url.to_string()),
+            // Bounded waits, and connections kept open for the next click (see `sequence::net`).
+            client: sequence::net::client(config)?,
+            upstream: config.upstream(own_url),
             max_index: config.max_index,
             tracer: Arc::new(global::tracer("fib")),
-            // F(0) and F(1) need no sum: known from the start.
-            known: Arc::new(Mutex::new(HashMap::from([(0, 0), (1, 1)]))),
-            request_duration,
-            fib_calls,
+            known: Known::new(),
+            instruments: Instruments::new(),
         })
-    }
-
-    /// F(index), if it is known already.
-    fn known(&self, index: u32) -> Option<u64> {
-        // `unwrap`: the lock is poisoned only if a thread panicked holding it, and no code
-        // that holds it can panic.
-        self.known.lock().unwrap().get(&index).copied()
-    }
-
-    /// Keeps F(index) = value, for every request after this one.
-    fn remember(&self, index: u32, value: u64) {
-        self.known.lock().unwrap().insert(index, value);
     }
 }
 
-/// The app: `/fib` plus the page (`/` and its script and stylesheet), every request traced.
+/// The app: `/fib` plus the page (`/` and its script and stylesheet), every request measured
+/// and traced.
 pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/fib", get(fib))
         .merge(sequence::page::routes(state.max_index))
+        .layer(middleware::from_fn_with_state(
+            state.instruments.clone(),
+            metrics::record_duration,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), trace_request))
         .with_state(state)
 }
@@ -110,18 +67,6 @@ pub fn app(state: AppState) -> Router {
 /// Runs every request inside a server span, which starts when the request arrives and ends when
 /// its response is ready.
 async fn trace_request(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    // The clock starts as the request arrives. The metric is described with the few attributes
-    // that have a handful of values, never the path or query: each distinct set of attributes
-    // is a series of its own, kept in memory and sent every time.
-    let started = Instant::now();
-    let mut measured = vec![
-        KeyValue::new(HTTP_REQUEST_METHOD, request.method().as_str().to_owned()),
-        KeyValue::new(URL_SCHEME, "http"),
-    ];
-    if let Some(route) = request.extensions().get::<MatchedPath>() {
-        measured.push(KeyValue::new(HTTP_ROUTE, route.as_str().to_owned()));
-    }
-
     // Named after the route, not the path: `GET /fib` whatever the index, so that all the
     // requests to one route can be compared.
     let name = match request.extensions().get::<MatchedPath>() {
@@ -139,7 +84,7 @@ async fn trace_request(State(state): State<AppState>, request: Request, next: Ne
         .tracer
         .span_builder(name)
         .with_kind(SpanKind::Server)
-        .with_attributes(server_attributes(&request))
+        .with_attributes(conventions::server_attributes(&request))
         .start_with_context(state.tracer.as_ref(), &parent);
 
     // The span is the current one while the handler runs (`with_context`), so that whatever
@@ -160,52 +105,7 @@ async fn trace_request(State(state): State<AppState>, request: Request, next: Ne
         span.set_status(Status::error(status.to_string()));
     }
     span.end();
-    // How long it took, in seconds, and how it went: the same status and error type as the
-    // span's. The histogram adds the duration to its bucket for these attributes.
-    measured.push(KeyValue::new(
-        HTTP_RESPONSE_STATUS_CODE,
-        i64::from(status.as_u16()),
-    ));
-    if status.is_server_error() {
-        measured.push(KeyValue::new(ERROR_TYPE, status.as_str().to_owned()));
-    }
-    let seconds = started.elapsed().as_secs_f64();
-    state.request_duration.record(seconds, &measured);
     response
-}
-
-/// The server span's attributes, from the request: method, path, query, route, and the address
-/// the client asked for (the `Host` header).
-fn server_attributes(request: &Request) -> Vec<KeyValue> {
-    let uri = request.uri();
-    let mut attributes = vec![
-        KeyValue::new(HTTP_REQUEST_METHOD, request.method().as_str().to_owned()),
-        KeyValue::new(URL_SCHEME, "http"),
-        KeyValue::new(URL_PATH, uri.path().to_owned()),
-    ];
-    if let Some(query) = uri.query() {
-        attributes.push(KeyValue::new(URL_QUERY, query.to_owned()));
-    }
-    if let Some(route) = request.extensions().get::<MatchedPath>() {
-        attributes.push(KeyValue::new(HTTP_ROUTE, route.as_str().to_owned()));
-    }
-    if let Some(host) = request
-        .headers()
-        .get(HOST)
-        .and_then(|host| host.to_str().ok())
-    {
-        match host
-            .rsplit_once(':')
-            .map(|(address, port)| (address, port.parse::<i64>()))
-        {
-            Some((address, Ok(port))) => {
-                attributes.push(KeyValue::new(SERVER_ADDRESS, address.to_owned()));
-                attributes.push(KeyValue::new(SERVER_PORT, port));
-            }
-            _ => attributes.push(KeyValue::new(SERVER_ADDRESS, host.to_owned())),
-        }
-    }
-    attributes
 }
 
 /// `GET /fib?index=N`: F(0) = 0, F(1) = 1, and F(N) = F(N-1) + F(N-2), each asked of the upstream.
@@ -250,6 +150,7 @@ async fn compute(state: &AppState, query: Option<&str>) -> Result<u64, FibError>
         .set_attribute(KeyValue::new("fib.index", i64::from(index)));
     // One more call for this index: the counter keeps a total per `fib.index`.
     state
+        .instruments
         .fib_calls
         .add(1, &[KeyValue::new("fib.index", i64::from(index))]);
     if index < 2 {
@@ -259,7 +160,7 @@ async fn compute(state: &AppState, query: Option<&str>) -> Result<u64, FibError>
     // way, so the second question is answered from what is known, without a request.
     let a = fetch(state, index - 1).await?;
     let b = fetch(state, index - 2).await?;
-    state.remember(index, a + b);
+    state.known.remember(index, a + b);
     // An event: something that happened at one moment of the span, with its own attributes.
     cx.span().add_event(
         "sum",
@@ -276,7 +177,7 @@ async fn compute(state: &AppState, query: Option<&str>) -> Result<u64, FibError>
 /// F(index): from what is known, or else asked of the upstream over HTTP, in a client span.
 async fn fetch(state: &AppState, index: u32) -> Result<u64, FibError> {
     // Known already: no request and no client span. An event on the current span says why.
-    if let Some(value) = state.known(index) {
+    if let Some(value) = state.known.get(index) {
         Context::current().span().add_event(
             "cache hit",
             vec![KeyValue::new("fib.index", i64::from(index))],
@@ -302,52 +203,44 @@ async fn fetch(state: &AppState, index: u32) -> Result<u64, FibError> {
         propagator.inject_context(&cx, &mut HeaderInjector(&mut headers));
     });
 
-    // The request, built first so that its URL is parsed once: the span describes it in the
-    // conventions' names.
-    let span = cx.span();
-    let request = state.client.get(&url).headers(headers).build();
-    let result = match request {
-        Ok(request) => {
-            span.set_attributes(client_attributes(&request));
-            match state.client.execute(request).await {
-                Ok(response) => {
-                    let status = response.status();
-                    span.set_attribute(KeyValue::new(
-                        HTTP_RESPONSE_STATUS_CODE,
-                        i64::from(status.as_u16()),
-                    ));
-                    if !status.is_success() {
-                        span.set_attribute(KeyValue::new(ERROR_TYPE, status.as_str().to_owned()));
-                    }
-                    sequence::error::read_number(&url, response).await
-                }
-                Err(err) => Err(FibError::unreachable(&url, &err)),
-            }
-        }
-        Err(err) => Err(FibError::unreachable(&url, &err)),
-    };
+    let result = send(state, &url, headers, &cx.span()).await;
     if let Err(err) = &result {
         // The sub-request failed: the client span says so, with what happened.
-        span.record_error(err);
-        span.set_status(Status::error(err.to_string()));
+        cx.span().record_error(err);
+        cx.span().set_status(Status::error(err.to_string()));
     }
-    span.end();
+    cx.span().end();
     result
 }
 
-/// The client span's attributes, from the request: method, full URL, and where it goes.
-fn client_attributes(request: &reqwest::Request) -> Vec<KeyValue> {
-    let url = request.url();
-    vec![
-        KeyValue::new(HTTP_REQUEST_METHOD, request.method().as_str().to_owned()),
-        KeyValue::new(URL_FULL, url.as_str().to_owned()),
-        KeyValue::new(
-            SERVER_ADDRESS,
-            url.host_str().unwrap_or_default().to_owned(),
-        ),
-        KeyValue::new(
-            SERVER_PORT,
-            i64::from(url.port_or_known_default().unwrap_or_default()),
-        ),
-    ]
+/// Sends the sub-request and reads the number it answers, describing both on the client `span`
+/// in the conventions' names.
+async fn send(
+    state: &AppState,
+    url: &str,
+    headers: HeaderMap,
+    span: &SpanRef<'_>,
+) -> Result<u64, FibError> {
+    // Built first, so that its URL is parsed once: the attributes come from it.
+    let request = state
+        .client
+        .get(url)
+        .headers(headers)
+        .build()
+        .map_err(|err| FibError::unreachable(url, &err))?;
+    span.set_attributes(conventions::client_attributes(&request));
+    let response = state
+        .client
+        .execute(request)
+        .await
+        .map_err(|err| FibError::unreachable(url, &err))?;
+    let status = response.status();
+    span.set_attribute(KeyValue::new(
+        HTTP_RESPONSE_STATUS_CODE,
+        i64::from(status.as_u16()),
+    ));
+    if !status.is_success() {
+        span.set_attribute(KeyValue::new(ERROR_TYPE, status.as_str().to_owned()));
+    }
+    sequence::error::read_number(url, response).await
 }

@@ -717,20 +717,13 @@ fn the_ports_agree_between_collector_compose_kit_and_cloud_ides() {
     let jaeger = published_ports(&compose["services"]["jaeger"]);
     assert_eq!(jaeger, [(Some(JAEGER_UI_PORT), JAEGER_UI_PORT)]);
 
-    // The kit's OTLP exporters (services/otelkit, when it exists) default to the same ports.
-    let otelkit = repo_root().join("services/otelkit/src");
-    if otelkit.is_dir() {
-        let sources: String = std::fs::read_dir(&otelkit)
-            .unwrap()
-            .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap_or_default())
-            .collect();
-        for port in [OTLP_GRPC_PORT, OTLP_HTTP_PORT] {
-            assert!(
-                sources.contains(&port.to_string()),
-                "services/otelkit no longer mentions the OTLP port {port}"
-            );
-        }
-    }
+    // The apps' exporters take the SDK's default endpoint, the Collector's HTTP port; the
+    // console's warning names the same one when no variable gives another (services/sequence).
+    let warnings = read("services/sequence/src/warnings.rs");
+    assert!(
+        warnings.contains(&format!("\"http://localhost:{OTLP_HTTP_PORT}\"")),
+        "services/sequence/src/warnings.rs no longer falls back to the OTLP/HTTP port {OTLP_HTTP_PORT}"
+    );
 
     // .env.example's OTLP endpoints on this machine (the Collector) point at one of them;
     // hosted backends' endpoints (https://…) have ports of their own.

@@ -66,15 +66,15 @@ fn a_change_outside_the_todo_places_is_caught() {
     let server = copy.path().join("solutions/01-stdout/src/server.rs");
     edit(
         &server,
-        "pool_max_idle_per_host(256)",
-        "pool_max_idle_per_host(128)",
+        "client: sequence::net::client(config)?,",
+        "client: reqwest::Client::new(),",
     );
     let problems = drift_of_step_01(copy.path());
     assert!(
         problems
             .iter()
             .any(|p| p.contains("outside any TODO(01) place")
-                && p.contains("pool_max_idle_per_host(256)")),
+                && p.contains("sequence::net::client(config)")),
         "{problems:#?}"
     );
 }

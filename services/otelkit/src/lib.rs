@@ -5,23 +5,21 @@
 //! should have to write during a workshop:
 //!
 //! - [`settings`]: the standard `OTEL_*` variables that the SDK does not read by itself
-//!   (`OTEL_TRACES_EXPORTER`, `OTEL_METRICS_EXPORTER`, `OTEL_LOGS_EXPORTER`,
-//!   `OTEL_EXPORTER_OTLP_PROTOCOL`'s default), and batch and export intervals better suited to a
-//!   workshop than the SDK's;
-//! - [`reported`]: an exporter wrapper, for spans, metrics and log records, that says once and in
-//!   plain words when telemetry cannot be sent, and what to start. The SDK otherwise keeps export
-//!   errors to itself;
-//! - [`sampler`]: the head sampler `OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG` ask for,
-//!   with the share of traces it keeps, and an error that names the fix where the SDK would
-//!   silently keep everything (`0,25`, `25%`, a misspelt name).
+//!   (`OTEL_TRACES_EXPORTER`, `OTEL_METRICS_EXPORTER`, `OTEL_LOGS_EXPORTER`), and batch and
+//!   export intervals better suited to a workshop than the SDK's;
+//! - [`sampler`]: the share of new traces that `OTEL_TRACES_SAMPLER` and
+//!   `OTEL_TRACES_SAMPLER_ARG` ask to keep (step 08 builds its sampler from it), and an error
+//!   that names the fix where the SDK would silently keep everything (`0,25`, `25%`, a misspelt
+//!   name).
+//!
+//! That telemetry cannot be sent is said by `sequence::warnings`, from the SDK's own internal
+//! logs: no wrapper around the exporters.
 
-pub mod reported;
 pub mod sampler;
 pub mod settings;
 
-pub use reported::{Reported, Signal, otlp_destination, otlp_destination_of};
-pub use sampler::{HeadSampler, head_sampler};
+pub use sampler::{HeadSampler, head_sampler, sampler_ratio};
 pub use settings::{
-    Exporter, batch_config, logs_exporter, metric_export_interval, metrics_exporter, otlp_protocol,
+    Exporter, batch_config, logs_exporter, metric_export_interval, metrics_exporter,
     traces_exporter,
 };

@@ -64,6 +64,17 @@ pub fn head_sampler() -> anyhow::Result<HeadSampler> {
     parse_head_sampler(sampler.as_deref(), argument.as_deref())
 }
 
+/// The share of new traces, from 0 to 1, that `OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG`
+/// ask to keep: the argument for the ratio samplers, 1 for `always_on` and the default, 0 for
+/// `always_off`. Or an error that says what is wrong with them and what to write instead.
+///
+/// Step 08 builds its own sampler from it,
+/// `Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(ratio)))`, which keeps that share
+/// of the traces that start in the app, and follows the caller's decision in the others.
+pub fn sampler_ratio() -> anyhow::Result<f64> {
+    Ok(head_sampler()?.ratio)
+}
+
 /// [`head_sampler`] on the variables' values (`None` when unset), for tests.
 pub fn parse_head_sampler(
     sampler: Option<&str>,

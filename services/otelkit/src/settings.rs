@@ -3,15 +3,12 @@
 //! The SDK reads `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_TRACES_SAMPLER`,
 //! `OTEL_BSP_*`, `OTEL_BLRP_*`, `OTEL_METRIC_EXPORT_INTERVAL` and most `OTEL_EXPORTER_OTLP_*`
 //! variables itself. It does not read `OTEL_TRACES_EXPORTER`, `OTEL_METRICS_EXPORTER` or
-//! `OTEL_LOGS_EXPORTER`, and its choice of OTLP transport when `OTEL_EXPORTER_OTLP_PROTOCOL` is
-//! unset depends on which cargo features happen to be on. These functions settle all of them as
-//! the specification says, and pick defaults better suited to a workshop where the SDK's are
-//! made for production.
+//! `OTEL_LOGS_EXPORTER`. These functions read them as the specification says, and pick defaults
+//! better suited to a workshop where the SDK's are made for production.
 
 use std::time::Duration;
 
 use anyhow::bail;
-use opentelemetry_otlp::Protocol;
 use opentelemetry_sdk::trace::{BatchConfig, BatchConfigBuilder};
 
 /// Where a signal goes, from `OTEL_TRACES_EXPORTER`, `OTEL_METRICS_EXPORTER` or
@@ -52,26 +49,6 @@ fn parse_exporter(name: &str, value: Option<&str>) -> anyhow::Result<Exporter> {
         Some("console" | "stdout") => Exporter::Console,
         Some("none") => Exporter::None,
         Some(other) => bail!("{name}={other:?} is not one of otlp, console, none"),
-    })
-}
-
-/// The OTLP transport, from `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` or `OTEL_EXPORTER_OTLP_PROTOCOL`:
-/// `http/protobuf` (the default, to port 4318), `http/json` (4318) or `grpc` (4317). Metrics and
-/// logs go the same way as traces.
-pub fn otlp_protocol() -> anyhow::Result<Protocol> {
-    let value = variable("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
-        .or_else(|| variable("OTEL_EXPORTER_OTLP_PROTOCOL"));
-    parse_protocol(value.as_deref())
-}
-
-fn parse_protocol(value: Option<&str>) -> anyhow::Result<Protocol> {
-    Ok(match value {
-        None | Some("http/protobuf") => Protocol::HttpBinary,
-        Some("http/json") => Protocol::HttpJson,
-        Some("grpc") => Protocol::Grpc,
-        Some(other) => bail!(
-            "OTEL_EXPORTER_OTLP_PROTOCOL={other:?} is not one of http/protobuf (port 4318), http/json (4318), grpc (4317)"
-        ),
     })
 }
 
@@ -148,17 +125,6 @@ mod tests {
             err.to_string(),
             "OTEL_LOGS_EXPORTER=\"loki\" is not one of otlp, console, none"
         );
-    }
-
-    #[test]
-    fn the_protocol_is_http_protobuf_unless_told_otherwise() {
-        assert_eq!(parse_protocol(None).unwrap(), Protocol::HttpBinary);
-        assert_eq!(parse_protocol(Some("grpc")).unwrap(), Protocol::Grpc);
-        assert_eq!(
-            parse_protocol(Some("http/json")).unwrap(),
-            Protocol::HttpJson
-        );
-        assert!(parse_protocol(Some("thrift")).is_err());
     }
 
     #[test]

@@ -73,6 +73,14 @@ impl Config {
         Config::parse()
     }
 
+    /// Where `/fib` sends its sub-requests: `FIB_UPSTREAM_URL`, or else the app itself at
+    /// `own_url`.
+    pub fn upstream(&self, own_url: &str) -> String {
+        self.upstream_url
+            .clone()
+            .unwrap_or_else(|| own_url.to_string())
+    }
+
     pub fn upstream_timeout(&self) -> Duration {
         Duration::from_millis(self.upstream_timeout_ms)
     }

@@ -8,20 +8,26 @@
 //! - [`index`]: reading `?index=N` strictly, with a one-line error that names the valid range;
 //! - [`error`]: the errors a `/fib` handler returns, as `400` and `502` responses;
 //! - [`page`]: the page with **Go** and **Stop**, and its script and stylesheet (no CDN);
+//! - [`known`]: the numbers computed so far, shared by every request (step 06's fix);
 //! - [`net`]: binding the listener, with a plain message when the port is taken;
-//! - [`shutdown`]: Ctrl-C and SIGTERM, letting requests in flight finish first.
+//! - [`shutdown`]: Ctrl-C and SIGTERM, letting requests in flight finish first;
+//! - [`warnings`]: what the libraries have to say on the console, once and plainly (from step 02,
+//!   that telemetry cannot be sent: the OpenTelemetry SDK says so no other way).
 //!
 //! The step crates are the interesting part; start reading at `exercises/00-app/src/main.rs`.
 
 pub mod config;
 pub mod error;
 pub mod index;
+pub mod known;
 pub mod net;
 pub mod page;
 pub mod shutdown;
+pub mod warnings;
 
 pub use config::Config;
 pub use error::FibError;
+pub use known::Known;
 
 /// F(n) computed the boring way, by iteration: the reference the app's answers are checked against.
 ///

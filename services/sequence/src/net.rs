@@ -49,6 +49,20 @@ fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
     socket.listen(4096)
 }
 
+/// The HTTP client for `/fib`'s sub-requests: one for the whole app, so that connections are
+/// kept open and reused.
+///
+/// Its waits are bounded: a sub-request that hangs becomes a `502` after `FIB_UPSTREAM_TIMEOUT_MS`,
+/// not a page waiting forever. It keeps enough idle connections for the next click, without
+/// hoarding thousands.
+pub fn client(config: &Config) -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(2))
+        .timeout(config.upstream_timeout())
+        .pool_max_idle_per_host(256)
+        .build()?)
+}
+
 /// The base URL at which a browser on this machine, and the app itself, reach the listener:
 /// `0.0.0.0` (every interface) is reached at `127.0.0.1`.
 pub fn local_url(addr: SocketAddr) -> String {

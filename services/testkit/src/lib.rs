@@ -89,7 +89,7 @@ macro_rules! telemetry_tests {
     };
     ($step:literal, $binary:expr, solved) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn the_step_passes_its_check_over_http_and_grpc() {
+        async fn the_step_passes_its_check() {
             $crate::telemetry::assert_solved($step, $binary).await;
         }
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -97,7 +97,7 @@ macro_rules! telemetry_tests {
             $crate::telemetry::every_span_arrives_after_sigterm($step, $binary).await;
         }
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn an_https_endpoint_works_over_http_and_grpc() {
+        async fn an_https_endpoint_works() {
             $crate::telemetry::https_endpoint_works($binary).await;
         }
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -16,8 +16,8 @@ use crate::App;
 use checker::expect::{Outcome, Verdict};
 use checker::sources::Sources;
 
-/// Runs `binary` as `./run.sh check` runs step `step` (over OTLP/HTTP and gRPC, and with its
-/// upstream down from step 04 on), and returns the checker's verdicts.
+/// Runs `binary` as `./run.sh check` runs step `step` (over OTLP/HTTP, over gRPC for the bonus,
+/// and with its upstream down from step 04 on), and returns the checker's verdicts.
 async fn judged(step: u32, binary: &str, sources: &Sources) -> Vec<Outcome> {
     let mut evidence = checker::check::examine(step, Path::new(binary))
         .await
@@ -172,49 +172,48 @@ pub async fn unreachable_collector_is_reported(_step: u32, binary: &str) {
     );
 }
 
-/// An `https://` endpoint, as a hosted backend has: spans arrive over TLS, by HTTP and by gRPC,
-/// trusting the certificate named by `SSL_CERT_FILE` (the system's roots, in real life).
+/// An `https://` endpoint, as a hosted backend has: spans arrive over TLS, by OTLP/HTTP, trusting
+/// the certificate named by `SSL_CERT_FILE` (the system's roots, in real life).
 pub async fn https_endpoint_works(binary: &str) {
-    for protocol in [Protocol::HttpProtobuf, Protocol::Grpc] {
-        let receiver = Receiver::start()
-            .await
-            .expect("an OTLP receiver on loopback");
-        let plain = protocol.endpoint(&receiver);
-        let front = crate::tls::TlsFront::start(plain.trim_start_matches("http://")).await;
-        let endpoint = front.endpoint();
-        let ca_file = front.ca_file.to_string_lossy().into_owned();
-        let proxy = crate::CountingProxy::start()
-            .await
-            .expect("a proxy on loopback");
-        let mut app = App::start(
-            binary,
-            &[
-                ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
-                ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol.env_value()),
-                ("SSL_CERT_FILE", &ca_file),
-                ("FIB_UPSTREAM_URL", &proxy.url),
-            ],
-        )
-        .await;
-        proxy.forward_to(&app.url);
-        assert_eq!(app.get("/fib?index=3").await, (200, "2\n".into()));
-        let output = app.stop(Duration::from_secs(20)).await;
-        let servers = receiver
-            .spans()
+    let protocol = Protocol::HttpProtobuf;
+    let receiver = Receiver::start()
+        .await
+        .expect("an OTLP receiver on loopback");
+    let plain = protocol.endpoint(&receiver);
+    let front = crate::tls::TlsFront::start(plain.trim_start_matches("http://")).await;
+    let endpoint = front.endpoint();
+    let ca_file = front.ca_file.to_string_lossy().into_owned();
+    let proxy = crate::CountingProxy::start()
+        .await
+        .expect("a proxy on loopback");
+    let mut app = App::start(
+        binary,
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol.env_value()),
+            ("SSL_CERT_FILE", &ca_file),
+            ("FIB_UPSTREAM_URL", &proxy.url),
+        ],
+    )
+    .await;
+    proxy.forward_to(&app.url);
+    assert_eq!(app.get("/fib?index=3").await, (200, "2\n".into()));
+    let output = app.stop(Duration::from_secs(20)).await;
+    let servers = receiver
+        .spans()
+        .iter()
+        .filter(|span| span.kind == SpanKind::Server)
+        .count();
+    // One for the request, one per sub-request: 5 for index 3, or 2 once step 06 remembers.
+    assert_eq!(
+        servers,
+        1 + proxy.seen().len(),
+        "server spans over {endpoint} ({protocol:?}); app output:\n{output}"
+    );
+    assert!(
+        receiver
+            .requests()
             .iter()
-            .filter(|span| span.kind == SpanKind::Server)
-            .count();
-        // One for the request, one per sub-request: 5 for index 3, or 2 once step 06 remembers.
-        assert_eq!(
-            servers,
-            1 + proxy.seen().len(),
-            "server spans over {endpoint} ({protocol:?}); app output:\n{output}"
-        );
-        assert!(
-            receiver
-                .requests()
-                .iter()
-                .all(|request| request.transport == protocol.transport())
-        );
-    }
+            .all(|request| request.transport == protocol.transport())
+    );
 }

@@ -10,7 +10,6 @@ use opentelemetry::global::{self, BoxedTracer};
 use opentelemetry::trace::{FutureExt, SpanKind, TraceContextExt, Tracer};
 use sequence::{Config, FibError};
 use std::sync::Arc;
-use std::time::Duration;
 
 /// What every request handler gets: cheap to clone, shared by all requests.
 #[derive(Clone)]
@@ -27,19 +26,10 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(config: &Config, own_url: &str) -> anyhow::Result<AppState> {
-        let client = reqwest::Client::builder()
-            // Bounded waits: a sub-request that hangs becomes a 502, not a page waiting forever.
-            .connect_timeout(Duration::from_secs(2))
-            .timeout(config.upstream_timeout())
-            // Keep enough idle connections for the next click, without hoarding thousands.
-            .pool_max_idle_per_host(256)
-            .build()?;
         Ok(AppState {
-            client,
-            upstream: config
-                .upstream_url
-                .clone()
-                .unwrap_or_else(|| own_url.to_string()),
+            // Bounded waits, and connections kept open for the next click (see `sequence::net`).
+            client: sequence::net::client(config)?,
+            upstream: config.upstream(own_url),
             max_index: config.max_index,
             tracer: Arc::new(global::tracer("fib")),
         })

@@ -9,11 +9,10 @@
 //!    waiting in the batch. Skip it, and the last second of spans is lost.
 
 use opentelemetry::{Key, global};
-use opentelemetry_otlp::tonic_types::transport::ClientTlsConfig;
-use opentelemetry_otlp::{Protocol, SpanExporter, WithExportConfig, WithTonicConfig};
+use opentelemetry_otlp::{Protocol, SpanExporter, WithExportConfig};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};
-use otelkit::{Exporter, Reported};
+use otelkit::Exporter;
 
 /// The name on this app's spans (`service.name`), unless `OTEL_SERVICE_NAME` gives another.
 const SERVICE_NAME: &str = "fib";
@@ -25,11 +24,22 @@ pub fn init_traces() -> anyhow::Result<SdkTracerProvider> {
     // Where spans go: OTEL_TRACES_EXPORTER says; OTLP unless it says otherwise.
     let provider = match otelkit::traces_exporter()? {
         Exporter::Otlp => {
+            // The OTLP exporter, over HTTP with a protobuf body: to
+            // http://localhost:4318/v1/traces, or to the base that OTEL_EXPORTER_OTLP_ENDPOINT
+            // names (it adds `/v1/traces`). It reads the other OTEL_EXPORTER_OTLP_* variables
+            // by itself. When nothing listens there, the SDK says so only as a `tracing` event:
+            // `sequence::warnings` (see main.rs) prints it, once.
+            // ANCHOR: exporter
+            let exporter = SpanExporter::builder()
+                .with_http()
+                .with_protocol(Protocol::HttpBinary)
+                .build()?;
+            // ANCHOR_END: exporter
             // A batch processor queues finished spans and sends them from a thread of its own,
             // many per request, every second (`otelkit::batch_config`): the request path only
             // pays for putting a span in the queue.
             // ANCHOR: batch
-            let processor = BatchSpanProcessor::builder(otlp_exporter()?)
+            let processor = BatchSpanProcessor::builder(exporter)
                 .with_batch_config(otelkit::batch_config())
                 .build();
             provider.with_span_processor(processor)
@@ -59,29 +69,6 @@ fn resource() -> Resource {
         _ => Resource::builder().with_service_name(SERVICE_NAME).build(),
     }
     // ANCHOR_END: resource
-}
-
-/// The OTLP exporter: HTTP/protobuf to port 4318 by default, gRPC to port 4317 with
-/// `OTEL_EXPORTER_OTLP_PROTOCOL=grpc`. Both read `OTEL_EXPORTER_OTLP_ENDPOINT`, `_HEADERS` and
-/// `_TIMEOUT` by themselves.
-fn otlp_exporter() -> anyhow::Result<Reported<SpanExporter>> {
-    let protocol = otelkit::otlp_protocol()?;
-    // ANCHOR: exporter
-    let exporter = match protocol {
-        // gRPC to an https:// endpoint (a hosted backend) trusts the system's root
-        // certificates only when told to.
-        Protocol::Grpc => SpanExporter::builder()
-            .with_tonic()
-            .with_tls_config(ClientTlsConfig::new().with_native_roots())
-            .build()?,
-        http => SpanExporter::builder()
-            .with_http()
-            .with_protocol(http)
-            .build()?,
-    };
-    // ANCHOR_END: exporter
-    // The SDK keeps export errors to itself; `Reported` says once when nothing is listening.
-    Ok(Reported::new(exporter, otelkit::otlp_destination(protocol)))
 }
 
 /// Sends what is left, then stops the exporter. Call it after the server has stopped.

@@ -3,21 +3,18 @@
 use axum::Router;
 use axum::extract::{MatchedPath, RawQuery, Request, State};
 use axum::http::HeaderMap;
-use axum::http::header::HOST;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::get;
 use opentelemetry::global::{self, BoxedTracer};
-use opentelemetry::trace::{FutureExt, SpanKind, Status, TraceContextExt, Tracer};
+use opentelemetry::trace::{FutureExt, SpanKind, SpanRef, Status, TraceContextExt, Tracer};
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_http::{HeaderExtractor, HeaderInjector};
-use opentelemetry_semantic_conventions::attribute::{
-    ERROR_TYPE, HTTP_REQUEST_METHOD, HTTP_RESPONSE_STATUS_CODE, HTTP_ROUTE, SERVER_ADDRESS,
-    SERVER_PORT, URL_FULL, URL_PATH, URL_QUERY, URL_SCHEME,
-};
+use opentelemetry_semantic_conventions::attribute::{ERROR_TYPE, HTTP_RESPONSE_STATUS_CODE};
 use sequence::{Config, FibError};
 use std::sync::Arc;
-use std::time::Duration;
+
+use crate::conventions;
 
 /// What every request handler gets: cheap to clone, shared by all requests.
 #[derive(Clone)]
@@ -34,19 +31,10 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(config: &Config, own_url: &str) -> anyhow::Result<AppState> {
-        let client = reqwest::Client::builder()
-            // Bounded waits: a sub-request that hangs becomes a 502, not a page waiting forever.
-            .connect_timeout(Duration::from_secs(2))
-            .timeout(config.upstream_timeout())
-            // Keep enough idle connections for the next click, without hoarding thousands.
-            .pool_max_idle_per_host(256)
-            .build()?;
         Ok(AppState {
-            client,
-            upstream: config
-                .upstream_url
-                .clone()
-                .unwrap_or_else(|| own_url.to_string()),
+            // Bounded waits, and connections kept open for the next click (see `sequence::net`).
+            client: sequence::net::client(config)?,
+            upstream: config.upstream(own_url),
             max_index: config.max_index,
             tracer: Arc::new(global::tracer("fib")),
         })
@@ -82,7 +70,7 @@ async fn trace_request(State(state): State<AppState>, request: Request, next: Ne
         .tracer
         .span_builder(name)
         .with_kind(SpanKind::Server)
-        .with_attributes(server_attributes(&request))
+        .with_attributes(conventions::server_attributes(&request))
         .start_with_context(state.tracer.as_ref(), &parent);
 
     // The span is the current one while the handler runs (`with_context`), so that whatever
@@ -106,42 +94,6 @@ async fn trace_request(State(state): State<AppState>, request: Request, next: Ne
     span.end();
     // ANCHOR_END: status
     response
-}
-
-/// The server span's attributes, from the request: method, path, query, route, and the address
-/// the client asked for (the `Host` header).
-fn server_attributes(request: &Request) -> Vec<KeyValue> {
-    let uri = request.uri();
-    // ANCHOR: server-attributes
-    let mut attributes = vec![
-        KeyValue::new(HTTP_REQUEST_METHOD, request.method().as_str().to_owned()),
-        KeyValue::new(URL_SCHEME, "http"),
-        KeyValue::new(URL_PATH, uri.path().to_owned()),
-    ];
-    if let Some(query) = uri.query() {
-        attributes.push(KeyValue::new(URL_QUERY, query.to_owned()));
-    }
-    if let Some(route) = request.extensions().get::<MatchedPath>() {
-        attributes.push(KeyValue::new(HTTP_ROUTE, route.as_str().to_owned()));
-    }
-    // ANCHOR_END: server-attributes
-    if let Some(host) = request
-        .headers()
-        .get(HOST)
-        .and_then(|host| host.to_str().ok())
-    {
-        match host
-            .rsplit_once(':')
-            .map(|(address, port)| (address, port.parse::<i64>()))
-        {
-            Some((address, Ok(port))) => {
-                attributes.push(KeyValue::new(SERVER_ADDRESS, address.to_owned()));
-                attributes.push(KeyValue::new(SERVER_PORT, port));
-            }
-            _ => attributes.push(KeyValue::new(SERVER_ADDRESS, host.to_owned())),
-        }
-    }
-    attributes
 }
 
 /// `GET /fib?index=N`: F(0) = 0, F(1) = 1, and F(N) = F(N-1) + F(N-2), each asked of the upstream.
@@ -218,52 +170,44 @@ async fn fetch(state: &AppState, index: u32) -> Result<u64, FibError> {
         propagator.inject_context(&cx, &mut HeaderInjector(&mut headers));
     });
 
-    // The request, built first so that its URL is parsed once: the span describes it in the
-    // conventions' names.
-    let span = cx.span();
-    let request = state.client.get(&url).headers(headers).build();
-    let result = match request {
-        Ok(request) => {
-            span.set_attributes(client_attributes(&request));
-            match state.client.execute(request).await {
-                Ok(response) => {
-                    let status = response.status();
-                    span.set_attribute(KeyValue::new(
-                        HTTP_RESPONSE_STATUS_CODE,
-                        i64::from(status.as_u16()),
-                    ));
-                    if !status.is_success() {
-                        span.set_attribute(KeyValue::new(ERROR_TYPE, status.as_str().to_owned()));
-                    }
-                    sequence::error::read_number(&url, response).await
-                }
-                Err(err) => Err(FibError::unreachable(&url, &err)),
-            }
-        }
-        Err(err) => Err(FibError::unreachable(&url, &err)),
-    };
+    let result = send(state, &url, headers, &cx.span()).await;
     if let Err(err) = &result {
         // The sub-request failed: the client span says so, with what happened.
-        span.record_error(err);
-        span.set_status(Status::error(err.to_string()));
+        cx.span().record_error(err);
+        cx.span().set_status(Status::error(err.to_string()));
     }
-    span.end();
+    cx.span().end();
     result
 }
 
-/// The client span's attributes, from the request: method, full URL, and where it goes.
-fn client_attributes(request: &reqwest::Request) -> Vec<KeyValue> {
-    let url = request.url();
-    vec![
-        KeyValue::new(HTTP_REQUEST_METHOD, request.method().as_str().to_owned()),
-        KeyValue::new(URL_FULL, url.as_str().to_owned()),
-        KeyValue::new(
-            SERVER_ADDRESS,
-            url.host_str().unwrap_or_default().to_owned(),
-        ),
-        KeyValue::new(
-            SERVER_PORT,
-            i64::from(url.port_or_known_default().unwrap_or_default()),
-        ),
-    ]
+/// Sends the sub-request and reads the number it answers, describing both on the client `span`
+/// in the conventions' names.
+async fn send(
+    state: &AppState,
+    url: &str,
+    headers: HeaderMap,
+    span: &SpanRef<'_>,
+) -> Result<u64, FibError> {
+    // Built first, so that its URL is parsed once: the attributes come from it.
+    let request = state
+        .client
+        .get(url)
+        .headers(headers)
+        .build()
+        .map_err(|err| FibError::unreachable(url, &err))?;
+    span.set_attributes(conventions::client_attributes(&request));
+    let response = state
+        .client
+        .execute(request)
+        .await
+        .map_err(|err| FibError::unreachable(url, &err))?;
+    let status = response.status();
+    span.set_attribute(KeyValue::new(
+        HTTP_RESPONSE_STATUS_CODE,
+        i64::from(status.as_u16()),
+    ));
+    if !status.is_success() {
+        span.set_attribute(KeyValue::new(ERROR_TYPE, status.as_str().to_owned()));
+    }
+    sequence::error::read_number(url, response).await
 }

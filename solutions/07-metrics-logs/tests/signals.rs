@@ -1,4 +1,4 @@
-//! Step 07's metrics and logs, as a real OTLP receiver gets them, over HTTP and over gRPC:
+//! Step 07's metrics and logs, as a real OTLP receiver gets them over OTLP/HTTP:
 //! `cargo test -p solution-07-metrics-logs --test signals`.
 //!
 //! Each test runs the app the way `./run.sh check 07` does (`checker::run::run`: a receiver on
@@ -193,10 +193,19 @@ async fn metrics_and_logs_arrive_over_http_with_their_names_units_counts_and_tra
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn metrics_and_logs_arrive_over_grpc_with_their_names_units_counts_and_trace_ids() {
-    // The receiver's gRPC port takes gRPC only: whatever arrived there came over gRPC.
+async fn asked_for_grpc_the_http_only_app_still_sends_http_and_says_it_cannot() {
+    // gRPC is the checker's bonus, which the solution leaves out: its exporters are built for
+    // HTTP/protobuf in code, which wins over OTEL_EXPORTER_OTLP_PROTOCOL=grpc. Sent to the
+    // receiver's gRPC port, HTTP is refused there, and the app says so, once.
     let run = run(Protocol::Grpc, Scenario::Normal, &[]).await;
-    assert_signals(&run, Protocol::Grpc);
+    assert!(run.spans.is_empty() && run.metrics.is_empty() && run.logs.is_empty());
+    assert!(!run.rejected.is_empty(), "{:#?}", run.requests);
+    assert_eq!(
+        run.output.matches("could not send").count(),
+        1,
+        "{}",
+        run.output
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

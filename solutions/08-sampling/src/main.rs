@@ -12,15 +12,24 @@
 //! `traceparent` header carries the decision), and leaves errors and slow traces to the
 //! Collector's tail sampling (`collector/sampling.yaml`).
 //!
-//! Three files:
+//! Seven files:
 //! - `main.rs` (this one): start, serve, stop;
-//! - `server.rs`: the routes and the `/fib` handler, with their spans, instruments and log
-//!   events;
-//! - `telemetry.rs`: the three providers, and their shutdown.
+//! - `server.rs`: the routes and the `/fib` handler, with their spans, counter and log events;
+//! - `conventions.rs`: the HTTP semantic conventions' attributes of a request (step 04);
+//! - `telemetry.rs`: the three providers together, the traces' own, and their shutdown;
+//! - `sampler.rs`: which traces to keep, and how many each kept one stands for;
+//! - `metrics.rs`: the meter provider, the instruments, and the request duration's middleware
+//!   (step 07);
+//! - `logs.rs`: the logger provider, and the bridge from `tracing` events to log records
+//!   (step 07).
 //!
 //! The parts that no step changes (the page, reading `?index=`, the settings) are in the
 //! `sequence` crate under `services/sequence`.
 
+mod conventions;
+mod logs;
+mod metrics;
+mod sampler;
 mod server;
 mod telemetry;
 
@@ -31,6 +40,9 @@ use sequence::shutdown::Drain;
 async fn main() -> anyhow::Result<()> {
     // 1. Settings from flags, the environment or `.env`; every one has a default (see `--help`).
     let config = Config::load();
+
+    // The console's warnings, which `main` installed alone until step 06, are a layer of the
+    // app's own `tracing` subscriber now (see `logs.rs`): a process has one subscriber.
 
     // Telemetry first, so that every request is traced, measured and logged: the instruments
     // are made in `AppState::new`, from the meter provider. `main` owns the providers until the

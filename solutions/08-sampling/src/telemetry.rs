@@ -1,17 +1,10 @@
-//! Telemetry for step 08: traces, metrics and logs over OTLP as in step 07, and a sampler that
-//! keeps a share of the traces, each kept span saying how many it stands for.
+//! Telemetry for step 08: traces, metrics and logs over OTLP as in step 07, the traces now
+//! sampled: a share of them kept, decided at the root of each trace (`sampler.rs`).
 //!
 //! Run with: `./run.sh 08 --solution`, with `OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG` in
 //! `.env` (see `.env.example`).
 //!
-//! Each signal has its own provider, built the same way: a resource (who sends), an exporter
-//! (where to), and something between them that decides when to send. For spans it is a batch
-//! processor; for metrics, a periodic reader that collects the instruments' totals every few
-//! seconds; for log records, a batch processor again. Everything else is shared: the
-//! resource, the OTLP transport (`OTEL_EXPORTER_OTLP_PROTOCOL`), the endpoint, the headers and
-//! the API key.
-//!
-//! The order of things, as in step 01, now for three providers:
+//! The order of things, as in step 07:
 //! 1. `main` calls [`init`] first, before the server exists, so that no request goes untraced,
 //!    unmeasured or unlogged;
 //! 2. `main` keeps the [`Telemetry`] it returns, the three providers, for as long as the server
@@ -21,28 +14,16 @@
 
 use std::collections::HashMap;
 
-use axum::http::HeaderMap;
-use opentelemetry::trace::{Link, SpanKind, TraceId};
-use opentelemetry::{Context, Key, KeyValue, global};
-use opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge;
-use opentelemetry_otlp::tonic_types::metadata::MetadataMap;
-use opentelemetry_otlp::tonic_types::transport::ClientTlsConfig;
-use opentelemetry_otlp::{
-    LogExporter, MetricExporter, Protocol, SpanExporter, WithExportConfig, WithHttpConfig,
-    WithTonicConfig,
-};
+use opentelemetry::{Key, global};
+use opentelemetry_otlp::{Protocol, SpanExporter, WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::logs::{BatchLogProcessor, SdkLoggerProvider};
-use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
-use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
+use opentelemetry_sdk::logs::SdkLoggerProvider;
+use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
-use opentelemetry_sdk::trace::{
-    BatchSpanProcessor, Sampler, SamplingDecision, SamplingResult, SdkTracerProvider, ShouldSample,
-};
-use otelkit::{Exporter, Reported, Signal};
-use tracing::Level;
-use tracing_subscriber::filter::Targets;
-use tracing_subscriber::prelude::*;
+use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};
+use otelkit::Exporter;
+
+use crate::{logs, metrics, sampler};
 
 /// The name on this app's spans (`service.name`), unless `OTEL_SERVICE_NAME` gives another.
 const SERVICE_NAME: &str = "fib";
@@ -59,30 +40,39 @@ pub struct Telemetry {
 pub fn init() -> anyhow::Result<Telemetry> {
     Ok(Telemetry {
         tracer_provider: init_traces()?,
-        meter_provider: init_metrics()?,
-        logger_provider: init_logs()?,
+        meter_provider: metrics::init_metrics(resource(), api_key_headers())?,
+        logger_provider: logs::init_logs(resource(), api_key_headers())?,
     })
 }
 
 /// Builds the tracer provider, the factory of tracers, and installs it for the whole app.
 pub fn init_traces() -> anyhow::Result<SdkTracerProvider> {
     // ANCHOR: with-sampler
-    // Which traces to keep: OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG say, as the SDK
-    // would read them, but a value the SDK would silently ignore (`0,25`) is refused with a
-    // clear message. Every span kept says how many traces it stands for.
-    let head = otelkit::head_sampler()?;
+    // Which traces to keep: a share of those that start here, and whatever the caller decided
+    // for the others (see `sampler.rs`). Every span kept says how many traces it stands for.
     let provider = SdkTracerProvider::builder()
         .with_resource(resource())
-        .with_sampler(WithSampleRate::new(head.sampler, head.ratio));
+        .with_sampler(sampler::sampler()?);
     // ANCHOR_END: with-sampler
 
     // Where spans go: OTEL_TRACES_EXPORTER says; OTLP unless it says otherwise.
     let provider = match otelkit::traces_exporter()? {
         Exporter::Otlp => {
+            // The OTLP exporter, over HTTP with a protobuf body: to
+            // http://localhost:4318/v1/traces, or to the base that OTEL_EXPORTER_OTLP_ENDPOINT
+            // names (it adds `/v1/traces`). It reads the other OTEL_EXPORTER_OTLP_* variables
+            // by itself. When nothing listens there, the SDK says so only as a `tracing` event:
+            // `sequence::warnings` (see main.rs) prints it, once. A hosted backend also wants to know who is sending: its API key
+            // goes in a header, with every export.
+            let exporter = SpanExporter::builder()
+                .with_http()
+                .with_protocol(Protocol::HttpBinary)
+                .with_headers(api_key_headers())
+                .build()?;
             // A batch processor queues finished spans and sends them from a thread of its own,
             // many per request, every second (`otelkit::batch_config`): the request path only
             // pays for putting a span in the queue.
-            let processor = BatchSpanProcessor::builder(otlp_exporter()?)
+            let processor = BatchSpanProcessor::builder(exporter)
                 .with_batch_config(otelkit::batch_config())
                 .build();
             provider.with_span_processor(processor)
@@ -105,131 +95,7 @@ pub fn init_traces() -> anyhow::Result<SdkTracerProvider> {
     Ok(provider)
 }
 
-/// Builds the meter provider, the factory of meters, and installs it for the whole app, as
-/// `init_traces` does for tracers: `global::meter(…)` then hands out meters of this provider.
-pub fn init_metrics() -> anyhow::Result<SdkMeterProvider> {
-    // An instrument adds up what it records, in memory: a counter its sum, a histogram its
-    // buckets. A reader collects those totals and gives them to the exporter.
-    let provider = SdkMeterProvider::builder().with_resource(resource());
-    let provider = match otelkit::metrics_exporter()? {
-        Exporter::Otlp => provider.with_reader(periodic_reader(metric_exporter()?)?),
-        Exporter::Console => provider.with_reader(periodic_reader(
-            opentelemetry_stdout::MetricExporter::default(),
-        )?),
-        Exporter::None => provider,
-    }
-    .build();
-    global::set_meter_provider(provider.clone());
-    Ok(provider)
-}
-
-/// A reader that collects the metrics every few seconds (`otelkit::metric_export_interval`, not
-/// the SDK's minute), and once more at shutdown, and exports them from a thread of its own.
-fn periodic_reader<E: PushMetricExporter>(exporter: E) -> anyhow::Result<PeriodicReader<E>> {
-    Ok(PeriodicReader::builder(exporter)
-        .with_interval(otelkit::metric_export_interval()?)
-        .build())
-}
-
-/// Builds the logger provider, and makes the app's `tracing` events its log records.
-pub fn init_logs() -> anyhow::Result<SdkLoggerProvider> {
-    let provider = SdkLoggerProvider::builder().with_resource(resource());
-    let provider = match otelkit::logs_exporter()? {
-        // Like spans: queued, and sent in batches from a thread of its own, every second.
-        Exporter::Otlp => {
-            provider.with_log_processor(BatchLogProcessor::builder(log_exporter()?).build())
-        }
-        Exporter::Console => {
-            provider.with_simple_exporter(opentelemetry_stdout::LogExporter::default())
-        }
-        Exporter::None => provider,
-    }
-    .build();
-
-    // The app writes its log events with `tracing` (`info!`, `warn!`, `error!`), as most Rust
-    // code does: OpenTelemetry has no logging macros of its own, only a bridge from the logging
-    // libraries there are. The bridge below makes each event a log record of this provider,
-    // which stamps it with the trace id and span id of the current context
-    // (`Context::current()`): the span of the request the event was written in. That is what
-    // ties a log line to its trace.
-    //
-    // Only the app's own events (its crate's name is their target): hyper, reqwest, h2, tonic
-    // and the SDK write events too, some while sending telemetry. Made into log records, they
-    // would be sent, and log their own sending, and so on.
-    let own_events = Targets::new().with_target(env!("CARGO_CRATE_NAME"), Level::INFO);
-    tracing_subscriber::registry()
-        .with(OpenTelemetryTracingBridge::new(&provider).with_filter(own_events))
-        .try_init()?;
-    Ok(provider)
-}
-
-/// The attribute that says how many traces a kept one stands for. The name is Honeycomb's
-/// convention (a backend that knows it multiplies counts by it); other backends show it as any
-/// other attribute.
-const SAMPLE_RATE: &str = "SampleRate";
-
-/// A sampler that decides exactly as another one does, and writes on every span it keeps how
-/// many traces that span stands for.
-///
-/// Why: with `parentbased_traceidratio` and a ratio of 0.25, one trace in four is kept. A backend
-/// that counts the kept traces counts a quarter of the requests, and a dashboard of "requests per
-/// minute" is four times too low, unless every kept span says `SampleRate = 4`: the backend then
-/// counts each one four times. The SDK's samplers decide, but they add no attribute; this one does.
-#[derive(Debug, Clone)]
-pub struct WithSampleRate {
-    /// The sampler that decides: the one `OTEL_TRACES_SAMPLER` asks for.
-    inner: Sampler,
-    /// round(1 / ratio): 4 for 0.25, 10 for 0.1, 1 when everything is kept. `None` for a ratio
-    /// of 0: no new trace is kept, and a span kept because its caller decided so (a sampled
-    /// `traceparent`) stands for an unknown number of traces.
-    rate: Option<i64>,
-}
-
-impl WithSampleRate {
-    /// Wraps `inner`, which keeps the share `ratio` (0 to 1) of new traces.
-    pub fn new(inner: Sampler, ratio: f64) -> WithSampleRate {
-        // An integer, as Honeycomb expects: 1 / 0.3 = 3.33 becomes 3.
-        let rate = (ratio > 0.0).then(|| (1.0 / ratio).round() as i64);
-        WithSampleRate { inner, rate }
-    }
-}
-
-/// The SDK asks its sampler once per span, before the span exists, with what is known by then:
-/// the parent's context (and in it, whether the parent was sampled), the trace id, the span's
-/// name, kind, first attributes and links.
-impl ShouldSample for WithSampleRate {
-    fn should_sample(
-        &self,
-        parent_context: Option<&Context>,
-        trace_id: TraceId,
-        name: &str,
-        span_kind: &SpanKind,
-        attributes: &[KeyValue],
-        links: &[Link],
-    ) -> SamplingResult {
-        // ANCHOR: sample-rate
-        // 1. The decision is the inner sampler's, untouched. With `parentbased_…`, a span whose
-        //    parent was kept is kept, one whose parent was dropped is dropped: that is what
-        //    keeps a /fib trace whole across its sub-requests, whose `traceparent` carries the
-        //    decision (the last two digits, `-01` kept, `-00` dropped).
-        let mut result =
-            self.inner
-                .should_sample(parent_context, trace_id, name, span_kind, attributes, links);
-        // 2. A kept span gets the rate. The SDK adds the attributes of the result to the span
-        //    it creates; a dropped span is never created, so it needs none.
-        if result.decision == SamplingDecision::RecordAndSample
-            && let Some(rate) = self.rate
-        {
-            result.attributes.push(KeyValue::new(SAMPLE_RATE, rate));
-        }
-        result
-        // ANCHOR_END: sample-rate
-    }
-}
-
-/// Who sends the telemetry: a resource, whose `service.name` a backend groups spans, metrics and
-/// log records by. One resource for the three signals, so that a backend can tell they come
-/// from the same app.
+/// Who sends the spans: a resource, whose `service.name` a backend groups spans by.
 fn resource() -> Resource {
     // The SDK reads OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES by itself. Given neither, it
     // names us `unknown_service:<binary>`: name ourselves instead.
@@ -238,75 +104,6 @@ fn resource() -> Resource {
         Some(name) if !name.as_str().starts_with("unknown_service") => resource,
         _ => Resource::builder().with_service_name(SERVICE_NAME).build(),
     }
-}
-
-/// The OTLP exporter: HTTP/protobuf to port 4318 by default, gRPC to port 4317 with
-/// `OTEL_EXPORTER_OTLP_PROTOCOL=grpc`. Both read `OTEL_EXPORTER_OTLP_ENDPOINT`, `_HEADERS` and
-/// `_TIMEOUT` by themselves.
-fn otlp_exporter() -> anyhow::Result<Reported<SpanExporter>> {
-    let protocol = otelkit::otlp_protocol()?;
-    let headers = api_key_headers();
-    let exporter = match protocol {
-        Protocol::Grpc => {
-            // gRPC carries headers as "metadata". To an https:// endpoint (a hosted backend), it
-            // trusts the system's root certificates only when told to.
-            let metadata = MetadataMap::from_headers(HeaderMap::try_from(&headers)?);
-            SpanExporter::builder()
-                .with_tonic()
-                .with_tls_config(ClientTlsConfig::new().with_native_roots())
-                .with_metadata(metadata)
-                .build()?
-        }
-        http => SpanExporter::builder()
-            .with_http()
-            .with_protocol(http)
-            .with_headers(headers)
-            .build()?,
-    };
-    // The SDK keeps export errors to itself; `Reported` says once when nothing is listening.
-    Ok(Reported::new(exporter, otelkit::otlp_destination(protocol)))
-}
-
-/// The OTLP exporter of metrics: the same transport, endpoint and headers as the spans'. Over
-/// HTTP it appends `/v1/metrics` to the endpoint instead of `/v1/traces`.
-fn metric_exporter() -> anyhow::Result<Reported<MetricExporter>> {
-    let protocol = otelkit::otlp_protocol()?;
-    let headers = api_key_headers();
-    let exporter = match protocol {
-        Protocol::Grpc => MetricExporter::builder()
-            .with_tonic()
-            .with_tls_config(ClientTlsConfig::new().with_native_roots())
-            .with_metadata(MetadataMap::from_headers(HeaderMap::try_from(&headers)?))
-            .build()?,
-        http => MetricExporter::builder()
-            .with_http()
-            .with_protocol(http)
-            .with_headers(headers)
-            .build()?,
-    };
-    // The three exporters share what `Reported` knows: an unreachable endpoint is said once.
-    let destination = otelkit::otlp_destination_of(Signal::Metrics, protocol);
-    Ok(Reported::new(exporter, destination))
-}
-
-/// The OTLP exporter of log records, likewise (`/v1/logs` over HTTP).
-fn log_exporter() -> anyhow::Result<Reported<LogExporter>> {
-    let protocol = otelkit::otlp_protocol()?;
-    let headers = api_key_headers();
-    let exporter = match protocol {
-        Protocol::Grpc => LogExporter::builder()
-            .with_tonic()
-            .with_tls_config(ClientTlsConfig::new().with_native_roots())
-            .with_metadata(MetadataMap::from_headers(HeaderMap::try_from(&headers)?))
-            .build()?,
-        http => LogExporter::builder()
-            .with_http()
-            .with_protocol(http)
-            .with_headers(headers)
-            .build()?,
-    };
-    let destination = otelkit::otlp_destination_of(Signal::Logs, protocol);
-    Ok(Reported::new(exporter, destination))
 }
 
 /// The headers a hosted backend needs with every export, beyond `OTEL_EXPORTER_OTLP_HEADERS`
@@ -326,24 +123,34 @@ fn api_key_headers() -> HashMap<String, String> {
 /// Sends what is left of each signal, then stops the exporters. Call it after the server has
 /// stopped.
 pub async fn shutdown(telemetry: Telemetry) {
-    // Each `shutdown` blocks until its exporter is done: run them on threads meant for
-    // blocking, not on the few that run async tasks; and all three at once, so that a backend
-    // that does not answer costs one timeout, not three.
+    // One after the other, in the order opentelemetry-rust's examples use: traces, metrics,
+    // logs, so that a log record written while the others shut down still goes out. Each
+    // `shutdown` blocks until its exporter is done: run them on a thread meant for blocking,
+    // not on the few that run async tasks. A failure is said, and the others still run.
     let Telemetry {
         tracer_provider,
         meter_provider,
         logger_provider,
     } = telemetry;
-    let (traces, metrics, logs) = tokio::join!(
-        tokio::task::spawn_blocking(move || tracer_provider.shutdown()),
-        tokio::task::spawn_blocking(move || meter_provider.shutdown()),
-        tokio::task::spawn_blocking(move || logger_provider.shutdown()),
-    );
-    for (provider, result) in [("tracer", traces), ("meter", metrics), ("logger", logs)] {
-        match result {
-            Ok(Ok(())) => {}
-            Ok(Err(err)) => eprintln!("telemetry: shutting down the {provider} provider: {err}"),
-            Err(err) => eprintln!("telemetry: shutting down the {provider} provider: {err}"),
+    let failures = tokio::task::spawn_blocking(move || {
+        [
+            ("tracer", tracer_provider.shutdown()),
+            ("meter", meter_provider.shutdown()),
+            ("logger", logger_provider.shutdown()),
+        ]
+        .into_iter()
+        .filter_map(|(provider, result)| {
+            Some(format!("the {provider} provider: {}", result.err()?))
+        })
+        .collect::<Vec<_>>()
+    })
+    .await;
+    match failures {
+        Ok(failures) => {
+            for failure in failures {
+                eprintln!("telemetry: shutting down {failure}");
+            }
         }
+        Err(err) => eprintln!("telemetry: shutting down: {err}"),
     }
 }

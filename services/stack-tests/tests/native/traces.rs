@@ -1,6 +1,8 @@
 //! Step 03's solution → the Collector → Jaeger: one `/fib?index=5` is one trace of 29 spans in
 //! Jaeger (15 server spans, one per request, and 14 client spans, one per sub-request), each span's
-//! parent in the trace; over OTLP/HTTP and over OTLP/gRPC from the app.
+//! parent in the trace; over OTLP/HTTP from the solution, and over OTLP/gRPC from step 03's
+//! `tracing` alternative (services/checker/alternatives/03-tracing), which does the checker's
+//! gRPC bonus that the solutions leave out, and exports the same spans.
 
 use std::time::Duration;
 
@@ -8,10 +10,10 @@ use std::time::Duration;
 const SERVERS: usize = 15;
 const CLIENTS: usize = 14;
 
-async fn one_trace_of_29_spans(protocol: &str) {
+async fn one_trace_of_29_spans(package: &str, protocol: &str) {
     let programs = stack_tests::programs_or_skip!();
     let stack = stack_tests::start(programs, "none", |settings| settings);
-    let binary = stack_tests::binary("solution-03-propagation");
+    let binary = stack_tests::binary(package);
     let app = stack_tests::app(&binary, &stack.collector, protocol, &[]).await;
     assert_eq!(app.get("/fib?index=5").await, (200, "5\n".to_string()));
 
@@ -79,10 +81,10 @@ async fn stack_debug_said(stack: &stack::Stack, spans: usize) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn step_03_over_http_is_one_trace_of_29_spans_in_jaeger() {
-    one_trace_of_29_spans("http/protobuf").await;
+    one_trace_of_29_spans("solution-03-propagation", "http/protobuf").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn step_03_over_grpc_is_one_trace_of_29_spans_in_jaeger() {
-    one_trace_of_29_spans("grpc").await;
+    one_trace_of_29_spans("alternative-03-tracing", "grpc").await;
 }

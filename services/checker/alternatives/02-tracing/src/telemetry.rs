@@ -4,11 +4,10 @@
 
 use opentelemetry::Key;
 use opentelemetry::trace::TracerProvider as _;
-use opentelemetry_otlp::tonic_types::transport::ClientTlsConfig;
-use opentelemetry_otlp::{Protocol, SpanExporter, WithExportConfig, WithTonicConfig};
+use opentelemetry_otlp::{Protocol, SpanExporter, WithExportConfig};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};
-use otelkit::{Exporter, Reported};
+use otelkit::Exporter;
 use tracing::Level;
 use tracing_subscriber::Layer;
 use tracing_subscriber::filter::Targets;
@@ -62,6 +61,8 @@ pub fn init_traces() -> anyhow::Result<SdkTracerProvider> {
     tracing_subscriber::registry()
         .with(otel)
         .with(console)
+        // The SDK's export errors, said once (see `sequence::warnings`).
+        .with(sequence::warnings::layer())
         .try_init()?;
     Ok(provider)
 }
@@ -75,20 +76,12 @@ fn resource() -> Resource {
     }
 }
 
-/// HTTP/protobuf by default, gRPC with `OTEL_EXPORTER_OTLP_PROTOCOL=grpc`; errors said once.
-fn otlp_exporter() -> anyhow::Result<Reported<SpanExporter>> {
-    let protocol = otelkit::otlp_protocol()?;
-    let exporter = match protocol {
-        Protocol::Grpc => SpanExporter::builder()
-            .with_tonic()
-            .with_tls_config(ClientTlsConfig::new().with_native_roots())
-            .build()?,
-        http => SpanExporter::builder()
-            .with_http()
-            .with_protocol(http)
-            .build()?,
-    };
-    Ok(Reported::new(exporter, otelkit::otlp_destination(protocol)))
+/// OTLP over HTTP/protobuf: it reads `OTEL_EXPORTER_OTLP_ENDPOINT` and the rest by itself.
+fn otlp_exporter() -> anyhow::Result<SpanExporter> {
+    Ok(SpanExporter::builder()
+        .with_http()
+        .with_protocol(Protocol::HttpBinary)
+        .build()?)
 }
 
 /// Sends what is left, then stops the exporter. Call it after the server has stopped.

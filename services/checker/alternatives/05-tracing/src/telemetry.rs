@@ -7,18 +7,13 @@
 
 use std::collections::HashMap;
 
-use axum::http::HeaderMap;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry::{Key, global};
-use opentelemetry_otlp::tonic_types::metadata::MetadataMap;
-use opentelemetry_otlp::tonic_types::transport::ClientTlsConfig;
-use opentelemetry_otlp::{
-    Protocol, SpanExporter, WithExportConfig, WithHttpConfig, WithTonicConfig,
-};
+use opentelemetry_otlp::{Protocol, SpanExporter, WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};
-use otelkit::{Exporter, Reported};
+use otelkit::Exporter;
 use tracing::Level;
 use tracing_subscriber::Layer;
 use tracing_subscriber::filter::Targets;
@@ -77,6 +72,8 @@ pub fn init_traces() -> anyhow::Result<SdkTracerProvider> {
     tracing_subscriber::registry()
         .with(otel)
         .with(console)
+        // The SDK's export errors, said once (see `sequence::warnings`).
+        .with(sequence::warnings::layer())
         .try_init()?;
 
     // `traceparent` in and out (server.rs). There is no propagator by default, and the bridge
@@ -95,24 +92,13 @@ fn resource() -> Resource {
 }
 
 /// HTTP/protobuf by default, gRPC with `OTEL_EXPORTER_OTLP_PROTOCOL=grpc`; errors said once.
-/// Both read `OTEL_EXPORTER_OTLP_HEADERS` by themselves, and add the API key's header.
-fn otlp_exporter() -> anyhow::Result<Reported<SpanExporter>> {
-    let protocol = otelkit::otlp_protocol()?;
-    let headers = api_key_headers();
-    let exporter = match protocol {
-        // gRPC carries headers as metadata.
-        Protocol::Grpc => SpanExporter::builder()
-            .with_tonic()
-            .with_tls_config(ClientTlsConfig::new().with_native_roots())
-            .with_metadata(MetadataMap::from_headers(HeaderMap::try_from(&headers)?))
-            .build()?,
-        http => SpanExporter::builder()
-            .with_http()
-            .with_protocol(http)
-            .with_headers(headers)
-            .build()?,
-    };
-    Ok(Reported::new(exporter, otelkit::otlp_destination(protocol)))
+/// OTLP over HTTP/protobuf, with the backend's API key.
+fn otlp_exporter() -> anyhow::Result<SpanExporter> {
+    Ok(SpanExporter::builder()
+        .with_http()
+        .with_protocol(Protocol::HttpBinary)
+        .with_headers(api_key_headers())
+        .build()?)
 }
 
 /// `x-honeycomb-team: <key>` when `HONEYCOMB_API_KEY` is set. The key is a secret: it goes into
