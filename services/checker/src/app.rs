@@ -98,8 +98,7 @@ impl App {
     /// Sends SIGTERM, as `kill` or `docker stop` does.
     pub fn terminate(&self) {
         if let Some(pid) = self.child.id() {
-            // SAFETY: kill(2) with a pid we started and a valid signal has no memory effects.
-            unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
+            signals::send(pid, signals::Signal::Terminate);
         }
     }
 

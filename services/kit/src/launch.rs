@@ -18,6 +18,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use signals::Signal;
 
 use crate::project::Project;
 
@@ -71,10 +72,12 @@ pub fn app_with_explorer(
         .current_dir(&project.root)
         .spawn()
         .with_context(|| format!("could not start {package}"))?;
-    signals::install();
+    // Ctrl-C and SIGTERM are noted, not obeyed: the kit outlives the app, so that it can stop
+    // the explorer once the app is done.
+    signals::noted::install();
     let status = loop {
-        if signals::terminate_requested() {
-            signals::terminate(&app);
+        if signals::noted::requested() {
+            signals::send(app.id(), Signal::Terminate);
         }
         if let Some(status) = app.try_wait()? {
             break status;
@@ -130,7 +133,7 @@ fn start_explorer(binary: &std::path::Path) -> Option<Child> {
 
 /// Asks the explorer to stop (SIGTERM), and kills it if it has not within [`EXPLORER_STOP`].
 fn stop(explorer: &mut Child) {
-    signals::terminate(explorer);
+    signals::send(explorer.id(), Signal::Terminate);
     let deadline = Instant::now() + EXPLORER_STOP;
     while Instant::now() < deadline {
         if let Ok(Some(_)) = explorer.try_wait() {
@@ -156,49 +159,4 @@ pub fn step_options(args: &[String]) -> anyhow::Result<(bool, bool)> {
         }
     }
     Ok((solution, explorer))
-}
-
-#[cfg(unix)]
-pub(crate) mod signals {
-    //! SIGINT and SIGTERM, noted rather than obeyed: the kit outlives its children, so that it
-    //! can stop the explorer once the app is done.
-    use std::process::Child;
-    use std::sync::atomic::{AtomicBool, Ordering};
-
-    static TERMINATE: AtomicBool = AtomicBool::new(false);
-
-    extern "C" fn note(_signal: libc::c_int) {
-        // Only an atomic store: nothing else is safe in a signal handler.
-        TERMINATE.store(true, Ordering::SeqCst);
-    }
-
-    pub fn install() {
-        let handler = note as extern "C" fn(libc::c_int) as libc::sighandler_t;
-        // SAFETY: `note` is async-signal-safe; a handler (unlike SIG_IGN) is reset in the
-        // children at exec, so they still get Ctrl-C.
-        unsafe {
-            libc::signal(libc::SIGINT, handler);
-            libc::signal(libc::SIGTERM, handler);
-        }
-    }
-
-    /// Whether a signal came, once: the next call says no.
-    pub fn terminate_requested() -> bool {
-        TERMINATE.swap(false, Ordering::SeqCst)
-    }
-
-    pub fn terminate(child: &Child) {
-        // SAFETY: kill(2) on our own child's pid: no memory effects.
-        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
-    }
-}
-
-#[cfg(not(unix))]
-pub(crate) mod signals {
-    use std::process::Child;
-    pub fn install() {}
-    pub fn terminate_requested() -> bool {
-        false
-    }
-    pub fn terminate(_child: &Child) {}
 }

@@ -17,7 +17,6 @@ use stack::collector::{self, Listen, Settings};
 use stack::compose::{Compose, Variables};
 use stack::{Program, Programs, Progress, Stack, jaeger};
 
-use crate::launch::signals;
 use crate::project::Project;
 
 #[derive(Subcommand)]
@@ -146,9 +145,9 @@ fn up(project: &Project, overlay: Option<String>) -> anyhow::Result<ExitCode> {
     );
     println!("Ctrl-C to stop.");
 
-    signals::install();
+    signals::noted::install();
     let code = loop {
-        if signals::terminate_requested() {
+        if signals::noted::requested() {
             break ExitCode::SUCCESS;
         }
         let jaeger_runs = stack.jaeger.process.is_running();

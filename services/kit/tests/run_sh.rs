@@ -325,8 +325,7 @@ impl Started {
     }
 
     fn terminate(&self) {
-        // SAFETY: kill(2) on our own child's pid: no memory effects.
-        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
+        signals::send(self.child.id(), signals::Signal::Terminate);
     }
 
     fn exit_status(&mut self) -> std::process::ExitStatus {

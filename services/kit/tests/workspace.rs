@@ -218,6 +218,52 @@ fn no_crate_has_an_import_cycle_between_its_modules() {
     );
 }
 
+#[test]
+fn every_crate_inherits_the_workspace_lints_and_only_the_signals_crate_is_unsafe() {
+    let manifest = workspace_manifest();
+    let lints = &manifest["workspace"]["lints"];
+    assert_eq!(lints["rust"]["unsafe_code"].as_str(), Some("deny"), "{lints:?}");
+    let members = manifest["workspace"]["members"].as_array().unwrap();
+    let mut problems = Vec::new();
+    for member in members.iter().map(|member| member.as_str().unwrap()) {
+        let crate_manifest: toml::Table = read(&format!("{member}/Cargo.toml")).parse().unwrap();
+        let inherits = crate_manifest
+            .get("lints")
+            .and_then(|lints| lints.get("workspace"))
+            .and_then(|workspace| workspace.as_bool());
+        if inherits != Some(true) {
+            problems.push(format!("{member}/Cargo.toml: no `[lints] workspace = true`"));
+        }
+        if member == "services/signals" {
+            continue;
+        }
+        for dir in ["src", "tests", "benches"] {
+            let dir = repo_root().join(member).join(dir);
+            if !dir.is_dir() {
+                continue;
+            }
+            for file in rust_files(&dir) {
+                let code = code_of(&std::fs::read_to_string(&file).unwrap());
+                // Spelt in two halves, so that this file does not match itself.
+                let word = ["un", "safe"].concat();
+                let patterns = [
+                    format!("{word} {{"),
+                    format!("{word} fn"),
+                    format!("{word} impl"),
+                    format!("allow({word}_code)"),
+                ];
+                if patterns.iter().any(|pattern| code.contains(pattern.as_str())) {
+                    problems.push(format!(
+                        "{}: `unsafe` outside services/signals, the one place that calls libc",
+                        file.strip_prefix(repo_root()).unwrap().display()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
 /// Which top-level modules of the crate in `src` (`src/x.rs` or `src/x/`; the crate root
 /// `lib.rs` or `main.rs` aside) name which others through `crate::`: in `use` lines, grouped
 /// ones (`use crate::{a, b::c}`) included, and in paths (`crate::a::f()`). Comment lines and

@@ -2,8 +2,8 @@
 //! API key in `OTEL_EXPORTER_OTLP_HEADERS` arrives as a header: configured by environment alone,
 //! as step 05 does.
 //!
-//! One test in a binary of its own, because it sets environment variables, which are global to
-//! the process: no other test may be running (or reading them) meanwhile.
+//! Each exporter runs in a copy of this test binary started with its environment: setting
+//! variables in this process would race with every thread that reads them.
 
 use std::time::Duration;
 
@@ -23,43 +23,55 @@ fn send_one_span(exporter: SpanExporter, name: &str) {
     provider.shutdown().expect("shutdown");
 }
 
+/// Set in the copies of this test binary that export: the span's name, the protocol.
+const CHILD: &str = "RECEIVER_ENVIRONMENT_TEST_PROTOCOL";
+
 #[test]
 fn endpoint_and_headers_from_the_environment() {
+    // A copy of this binary started below: export one span as the environment says, and stop.
+    if let Ok(protocol) = std::env::var(CHILD) {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        // Built inside the runtime: the gRPC exporter needs one.
+        let exporter = runtime
+            .block_on(async { SpanExporter::builder().build() })
+            .unwrap();
+        // Blocking, on a thread of the runtime's pool.
+        runtime
+            .block_on(runtime.spawn_blocking(move || send_one_span(exporter, &protocol)))
+            .unwrap();
+        return;
+    }
+
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
     let receiver = runtime.block_on(Receiver::start()).unwrap();
-    let set = |name: &str, value: &str| {
-        // SAFETY: this binary's only test, so no other thread of ours reads the environment
-        // meanwhile; the runtime's idle workers do not read it.
-        unsafe { std::env::set_var(name, value) }
-    };
-    set("OTEL_SERVICE_NAME", "from-the-environment");
-    set(
-        "OTEL_EXPORTER_OTLP_HEADERS",
-        "x-honeycomb-team=env-key,x-other=1",
-    );
 
     // One exporter per protocol, each chosen and pointed by the environment alone, as a learner's
-    // `.env` does. The endpoint is a base: for HTTP the exporter appends /v1/traces.
+    // `.env` does: in a copy of this test binary, started with that environment (setting it in
+    // this process would race with every thread that reads it). The endpoint is a base: for
+    // HTTP the exporter appends /v1/traces.
     let runs = [
         ("http/protobuf", receiver.http_endpoint()),
         ("http/json", receiver.http_endpoint()),
         ("grpc", receiver.grpc_endpoint()),
     ];
     for (protocol, endpoint) in runs {
-        set("OTEL_EXPORTER_OTLP_PROTOCOL", protocol);
-        set("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint);
-        // Built inside the runtime: the gRPC exporter needs one.
-        let exporter = runtime
-            .block_on(async { SpanExporter::builder().build() })
+        let status = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "endpoint_and_headers_from_the_environment"])
+            .env(CHILD, protocol)
+            .env("OTEL_SERVICE_NAME", "from-the-environment")
+            .env(
+                "OTEL_EXPORTER_OTLP_HEADERS",
+                "x-honeycomb-team=env-key,x-other=1",
+            )
+            .env("OTEL_EXPORTER_OTLP_PROTOCOL", protocol)
+            .env("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint)
+            .status()
             .unwrap();
-        // Blocking, on a thread of the runtime's pool, while the receiver serves on its workers.
-        runtime
-            .block_on(runtime.spawn_blocking(move || send_one_span(exporter, protocol)))
-            .unwrap();
+        assert!(status.success(), "the {protocol} exporter's run: {status}");
     }
 
     let spans = runtime.block_on(receiver.wait_for_spans(3, Duration::from_secs(10)));

@@ -15,10 +15,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
-#[cfg(unix)]
-const SIGTERM: libc::c_int = libc::SIGTERM;
-#[cfg(not(unix))]
-const SIGTERM: i32 = 15;
 
 /// What the Collector (and Jaeger, built on it) prints once it serves.
 pub const READY_LINE: &str = "Everything is ready";
@@ -128,7 +124,7 @@ impl Process {
         if let Ok(Some(status)) = self.child.try_wait() {
             return Ok(status);
         }
-        self.signal(SIGTERM);
+        self.signal(signals::Signal::Terminate);
         let deadline = Instant::now() + within;
         loop {
             if let Some(status) = self.child.try_wait()? {
@@ -146,20 +142,14 @@ impl Process {
         }
     }
 
-    /// Sends `signal` to the program (by its PID, which we started).
-    #[cfg(unix)]
-    pub fn signal(&self, signal: libc::c_int) {
-        let Ok(pid) = libc::pid_t::try_from(self.child.id()) else {
-            return;
-        };
-        // SAFETY: kill(2) on a child we started, with a valid signal; no memory is touched.
-        unsafe { libc::kill(pid, signal) };
-    }
-
-    /// Without Unix signals, the program is stopped at once.
-    #[cfg(not(unix))]
-    pub fn signal(&mut self, _signal: i32) {
-        let _ = self.child.kill();
+    /// Sends `signal` to the program (by its PID, which we started). Off Unix, the program is
+    /// stopped at once.
+    pub fn signal(&mut self, signal: signals::Signal) {
+        if cfg!(unix) {
+            signals::send(self.child.id(), signal);
+        } else {
+            let _ = self.child.kill();
+        }
     }
 
     /// Its resident memory now and at its peak.

@@ -313,7 +313,7 @@ fn on_path(name: &str) -> Option<PathBuf> {
 struct ChromeDriver {
     /// Kept so that tokio reaps the process; the kill itself is in `Drop`.
     _child: Child,
-    process_group: libc::pid_t,
+    process_group: u32,
     url: String,
 }
 
@@ -330,7 +330,7 @@ impl ChromeDriver {
             .kill_on_drop(true)
             .spawn()
             .unwrap_or_else(|err| panic!("could not start {}: {err}", chromedriver.display()));
-        let process_group = child.id().expect("a process id") as libc::pid_t;
+        let process_group = child.id().expect("a process id");
 
         let deadline = Instant::now() + DRIVER_START;
         while TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
@@ -354,8 +354,7 @@ impl ChromeDriver {
 
 impl Drop for ChromeDriver {
     fn drop(&mut self) {
-        // SAFETY: kill(2) on a process group we created, with a valid signal: no memory effects.
-        unsafe { libc::kill(-self.process_group, libc::SIGKILL) };
+        signals::send_to_group(self.process_group, signals::Signal::Kill);
     }
 }
 
