@@ -222,7 +222,11 @@ fn no_crate_has_an_import_cycle_between_its_modules() {
 fn every_crate_inherits_the_workspace_lints_and_only_the_signals_crate_is_unsafe() {
     let manifest = workspace_manifest();
     let lints = &manifest["workspace"]["lints"];
-    assert_eq!(lints["rust"]["unsafe_code"].as_str(), Some("deny"), "{lints:?}");
+    assert_eq!(
+        lints["rust"]["unsafe_code"].as_str(),
+        Some("deny"),
+        "{lints:?}"
+    );
     let members = manifest["workspace"]["members"].as_array().unwrap();
     let mut problems = Vec::new();
     for member in members.iter().map(|member| member.as_str().unwrap()) {
@@ -232,7 +236,9 @@ fn every_crate_inherits_the_workspace_lints_and_only_the_signals_crate_is_unsafe
             .and_then(|lints| lints.get("workspace"))
             .and_then(|workspace| workspace.as_bool());
         if inherits != Some(true) {
-            problems.push(format!("{member}/Cargo.toml: no `[lints] workspace = true`"));
+            problems.push(format!(
+                "{member}/Cargo.toml: no `[lints] workspace = true`"
+            ));
         }
         if member == "services/signals" {
             continue;
@@ -252,7 +258,10 @@ fn every_crate_inherits_the_workspace_lints_and_only_the_signals_crate_is_unsafe
                     format!("{word} impl"),
                     format!("allow({word}_code)"),
                 ];
-                if patterns.iter().any(|pattern| code.contains(pattern.as_str())) {
+                if patterns
+                    .iter()
+                    .any(|pattern| code.contains(pattern.as_str()))
+                {
                     problems.push(format!(
                         "{}: `unsafe` outside services/signals, the one place that calls libc",
                         file.strip_prefix(repo_root()).unwrap().display()
