@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::compile::{self, Build, BuildFailure};
-use crate::expect::{self, Evidence, HOSTED_ENV, Outcome};
+use crate::expect::{self, Evidence, Need, Outcome, step_05::HOSTED_ENV};
 use crate::run::{self, Protocol, Scenario, Sink};
 use crate::sources::{Marker, Sources};
 
@@ -29,19 +29,34 @@ pub struct Report {
 }
 
 impl Report {
+    /// Every expectation met (bonuses aside: they never fail a check).
     pub fn passed(&self) -> bool {
         matches!(&self.outcome, Ok(outcomes) if outcomes.iter().all(Outcome::passed))
     }
 
-    /// How many expectations passed, of how many.
+    /// How many expectations passed, of how many; bonuses are not counted.
     pub fn score(&self) -> (usize, usize) {
-        match &self.outcome {
-            Ok(outcomes) => (
-                outcomes.iter().filter(|o| o.passed()).count(),
-                outcomes.len(),
-            ),
-            Err(_) => (0, 0),
-        }
+        let required = self.required();
+        (
+            required.iter().filter(|o| o.passed()).count(),
+            required.len(),
+        )
+    }
+
+    /// How many bonuses were earned, of how many.
+    pub fn bonuses(&self) -> (usize, usize) {
+        let outcomes = self.outcome.as_deref().unwrap_or_default();
+        let bonuses: Vec<&Outcome> = outcomes.iter().filter(|o| o.is_bonus()).collect();
+        let earned = bonuses
+            .iter()
+            .filter(|o| matches!(o.verdict, expect::Verdict::Bonus { earned: true, .. }))
+            .count();
+        (earned, bonuses.len())
+    }
+
+    fn required(&self) -> Vec<&Outcome> {
+        let outcomes = self.outcome.as_deref().unwrap_or_default();
+        outcomes.iter().filter(|o| !o.is_bonus()).collect()
     }
 }
 
@@ -85,10 +100,16 @@ pub fn check(root: &Path, subject: &Subject, quiet: bool) -> anyhow::Result<Repo
     })
 }
 
-/// Runs `binary` as step `step` needs, all runs at once, and returns what they saw.
+/// Runs `binary` as step `step` needs ([`expect::needs`]), all runs at once, and returns what
+/// they saw.
 pub async fn examine(step: u32, binary: &Path) -> anyhow::Result<Evidence> {
-    let env: &[(&str, &str)] = if step >= 5 { &HOSTED_ENV } else { &[] };
-    if step < 2 {
+    let needs = |need| expect::needs(step, need);
+    let env: &[(&str, &str)] = if needs(Need::HostedEnv) {
+        &HOSTED_ENV
+    } else {
+        &[]
+    };
+    if needs(Need::Stdout) {
         let main = run::run(binary, Sink::Stdout, Scenario::Normal, env).await?;
         return Ok(Evidence {
             main,
@@ -103,21 +124,21 @@ pub async fn examine(step: u32, binary: &Path) -> anyhow::Result<Evidence> {
         run::run(binary, http, Scenario::Normal, env),
         run::run(binary, Sink::Otlp(Protocol::Grpc), Scenario::Normal, env),
         async {
-            if step >= 4 {
+            if needs(Need::UpstreamDown) {
                 Some(run::run(binary, http, Scenario::UpstreamDown, env).await)
             } else {
                 None
             }
         },
         async {
-            if step >= 6 {
+            if needs(Need::Growth) {
                 Some(crate::growth::run(binary, env).await)
             } else {
                 None
             }
         },
         async {
-            if step >= 8 {
+            if needs(Need::Sampling) {
                 Some(crate::sampling::run(binary, env).await)
             } else {
                 None
@@ -126,7 +147,8 @@ pub async fn examine(step: u32, binary: &Path) -> anyhow::Result<Evidence> {
     );
     Ok(Evidence {
         main: main?,
-        grpc: Some(grpc?),
+        // The gRPC run is for a bonus: an app that refuses to start so is a bonus not earned.
+        grpc: Some(grpc.map_err(|err| format!("{err:#}"))),
         failure: failure.transpose()?,
         growth: growth.transpose()?,
         sampling: sampling.transpose()?,

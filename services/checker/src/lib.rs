@@ -16,10 +16,11 @@
 //! - [`growth`]: step 06's run, how the cost of `/fib` grows with the index;
 //! - [`sampling`]: step 08's run, with head sampling on;
 //! - [`stdout`]: step 01's spans, read back from what it printed;
-//! - [`expect`]: the expectations of each step, judged on the evidence;
-//! - [`hints`]: the mistakes recognised, and what to do about each; [`sources`] sharpens them;
+//! - [`expect`]: the table of steps, and each step's expectations, judged on the evidence, in a
+//!   file of its own with the mistakes it recognises and their hints; [`sources`] sharpens them;
 //! - [`check`], [`report`]: one check, and how it reads;
-//! - [`progress`]: the table of every step; [`settings`]: the learner's `.env`, looked over;
+//! - [`progress`]: the table of every step, an untouched one "not started"; [`settings`]: the
+//!   learner's `.env`, looked over;
 //! - [`puzzle`]: the three puzzles, judged on the learner's own spans.
 
 pub mod app;
@@ -27,7 +28,6 @@ pub mod check;
 pub mod compile;
 pub mod expect;
 pub mod growth;
-pub mod hints;
 pub mod progress;
 pub mod puzzle;
 pub mod report;

@@ -126,9 +126,10 @@ fn subject(
     package: Option<String>,
 ) -> anyhow::Result<Subject> {
     let found = steps::find(root, step)?;
-    if found.number == 0 {
+    if checker::expect::step(found.number).is_none() {
         bail!(
-            "step 00 is the app before any telemetry: there is nothing to check; start with ./run.sh check 01"
+            "step {} has nothing to check (step 00 is the app before any telemetry); start with ./run.sh check 01",
+            found.id()
         );
     }
     let (package, dir) = match (package, solution) {

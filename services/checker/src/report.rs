@@ -1,10 +1,11 @@
 //! How a check reads in the terminal: each expectation passed (✓), failed (✗) with what was found
-//! and a hint, or not checked (–); then what to do next.
+//! and a hint, or not checked (–, and why); each bonus earned (bonus ✓) or not (bonus –, and
+//! how); then what to do next.
 
 use std::fmt::Write;
 
 use crate::check::Report;
-use crate::expect::{Outcome, Verdict};
+use crate::expect::{self, Need, Outcome, Verdict};
 
 /// Colours when printing to a terminal; none in a pipe, a file or with `NO_COLOR`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,19 +63,23 @@ pub fn render(report: &Report, style: Style) -> String {
         "  built in {:.1} s, ran in {:.1} s: /fib?index=5 and /fib?index=abc{}",
         report.build_took.as_secs_f64(),
         report.run_took.as_secs_f64(),
-        if subject.step >= 2 {
-            ", over OTLP/HTTP and OTLP/gRPC, to the checker's receiver"
-        } else {
+        if expect::needs(subject.step, Need::Stdout) {
             ", spans read from what it printed"
+        } else {
+            ", over OTLP/HTTP (and OTLP/gRPC, for a bonus), to the checker's receiver"
         }
     );
     out.push_str(&render_outcomes(outcomes, style));
     let (passed, total) = report.score();
+    let bonuses = match report.bonuses() {
+        (_, 0) => String::new(),
+        (earned, of) => format!(" Bonus: {earned} of {of}."),
+    };
     out.push('\n');
     if report.passed() {
         let _ = writeln!(
             out,
-            "{} all {total} expectations met.",
+            "{} all {total} expectations met.{bonuses}",
             style.paint("32", &format!("Step {step} done:"))
         );
         return out;
@@ -100,7 +105,8 @@ pub fn render(report: &Report, style: Style) -> String {
     out
 }
 
-/// One line per expectation: ✓, ✗ with what was found and the hint, or – when not checked.
+/// One line per expectation: ✓, ✗ with what was found and the hint, or – when not checked; a
+/// bonus earned, or not with how to earn it.
 pub fn render_outcomes(outcomes: &[Outcome], style: Style) -> String {
     let mut out = String::new();
     for outcome in outcomes {
@@ -117,16 +123,30 @@ pub fn render_outcomes(outcomes: &[Outcome], style: Style) -> String {
                     outcome.what
                 );
             }
-            Verdict::NotChecked => {
+            Verdict::NotChecked { because } => {
                 let _ = writeln!(
                     out,
                     "  {tag:>3} {} {}",
                     style.paint("2", "–"),
-                    style.paint(
-                        "2",
-                        &format!("{} (not checked: needs the one above)", outcome.what)
-                    )
+                    style.paint("2", &format!("{} (not checked: {because})", outcome.what))
                 );
+            }
+            Verdict::Bonus { earned: true, .. } => {
+                let _ = writeln!(
+                    out,
+                    "  {tag:>3} {} {}",
+                    style.paint("32", "bonus ✓"),
+                    outcome.what
+                );
+            }
+            Verdict::Bonus { earned: false, how } => {
+                let _ = writeln!(
+                    out,
+                    "  {tag:>3} {} {}",
+                    style.paint("2", "bonus –"),
+                    outcome.what
+                );
+                let _ = writeln!(out, "{}", style.paint("2", &wrap("        how:   ", how)));
             }
             Verdict::Failed { found, mistake } => {
                 let _ = writeln!(
@@ -147,7 +167,7 @@ pub fn render_outcomes(outcomes: &[Outcome], style: Style) -> String {
     out
 }
 
-/// `label` then `text`, wrapped to [`WIDTH`] columns, continuation lines indented under the text.
+/// `label` then `text`, wrapped to `WIDTH` columns, continuation lines indented under the text.
 pub fn wrap(label: &str, text: &str) -> String {
     let indent = " ".repeat(label.chars().count());
     let mut out = label.to_string();

@@ -11,7 +11,7 @@
 //!
 //! Then SIGTERM, so that every span is flushed, and the spans, the sub-requests the proxies saw
 //! (their `traceparent` says which trace each belongs to, and its decision) and the answers are
-//! the evidence ([`Sampled`]), judged in `expect::sampling`.
+//! the evidence ([`Sampled`]), judged in `expect::step_08`.
 //!
 //! Which indexes: a first `/fib?index=N` makes sub-requests only for the numbers not known yet,
 //! and after it every number up to N is known. Asked in ascending order one by one, each index

@@ -5,13 +5,15 @@
 //! crate per variant) built into the kit's own target folder, so that the dependencies and the
 //! shared crates are not compiled again. Each variant is a solution plus textual edits; an edit
 //! whose text is no longer in the solution fails the test, so the table cannot rot silently.
+//!
+//! Each must be told by its own hint, and by that one alone: a variant with one mistake fails
+//! exactly one expectation (a second ✗ would send the learner after a mistake they did not make).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
 use checker::check::{self, Subject};
-use checker::expect::Verdict;
-use checker::hints::Mistake;
+use checker::expect::{Mistake, Verdict, step_02, step_03, step_04};
 use checker::report::{self, Style};
 use checker::run::Protocol;
 use receiver::SpanKind;
@@ -53,6 +55,16 @@ const VARIANTS: &[Variant] = &[
         ],
     },
     Variant {
+        name: "no-shutdown-alone",
+        step: 2,
+        solution: "02-otlp",
+        edits: &[(
+            "src/main.rs",
+            "telemetry::shutdown(tracer_provider).await;",
+            "",
+        )],
+    },
+    Variant {
         name: "no-shutdown",
         step: 2,
         solution: "02-otlp",
@@ -75,8 +87,8 @@ const VARIANTS: &[Variant] = &[
         solution: "02-otlp",
         edits: &[(
             "src/telemetry.rs",
-            "let protocol = otelkit::otlp_protocol()?;",
-            "let protocol = Protocol::Grpc;",
+            ".with_http()\n                .with_protocol(Protocol::HttpBinary)\n",
+            ".with_tonic()\n",
         )],
     },
     Variant {
@@ -132,8 +144,18 @@ const VARIANTS: &[Variant] = &[
         solution: "04-attributes",
         edits: &[(
             "src/server.rs",
-            ".with_attributes(server_attributes(&request))",
+            ".with_attributes(conventions::server_attributes(&request))",
             "",
+        )],
+    },
+    Variant {
+        name: "string-fib-index",
+        step: 4,
+        solution: "04-attributes",
+        edits: &[(
+            "src/server.rs",
+            "KeyValue::new(\"fib.index\", i64::from(index))",
+            "KeyValue::new(\"fib.index\", index.to_string())",
         )],
     },
     Variant {
@@ -151,20 +173,22 @@ const VARIANTS: &[Variant] = &[
 /// The mistake each variant must be told, by name.
 fn expected(name: &str) -> Mistake {
     match name {
-        "no-provider" => Mistake::NoProvider,
-        "dropped-early" => Mistake::DroppedEarly,
-        "no-shutdown" => Mistake::NoShutdown,
-        "wrong-protocol" => Mistake::TransportMixup {
+        "no-provider" => step_02::Mistake::NoProvider.into(),
+        "dropped-early" => step_02::Mistake::DroppedEarly.into(),
+        "no-shutdown" | "no-shutdown-alone" => step_02::Mistake::NoShutdown.into(),
+        "wrong-protocol" => step_02::Mistake::TransportMixup {
             sent: Protocol::Grpc,
             port_of: Protocol::HttpProtobuf,
-        },
-        "no-service-name" => Mistake::ServiceName {
+        }
+        .into(),
+        "no-service-name" => step_02::Mistake::ServiceName {
             found: Some("unknown_service:variant-no-service-name".into()),
-        },
-        "no-propagator" => Mistake::NoInjection,
-        "no-extraction" => Mistake::NoExtraction,
-        "no-client-spans" => Mistake::NoClientSpans,
-        "missing-attributes" => Mistake::MissingAttributes {
+        }
+        .into(),
+        "no-propagator" => step_03::Mistake::NoInjection.into(),
+        "no-extraction" => step_03::Mistake::NoExtraction.into(),
+        "no-client-spans" => step_03::Mistake::NoClientSpans.into(),
+        "missing-attributes" => step_04::Mistake::MissingAttributes {
             kind: SpanKind::Server,
             names: [
                 "http.request.method",
@@ -175,11 +199,19 @@ fn expected(name: &str) -> Mistake {
             ]
             .map(String::from)
             .to_vec(),
-        },
-        "missing-error-status" => Mistake::ErrorNotRecorded {
+        }
+        .into(),
+        "string-fib-index" => step_04::Mistake::AttributeType {
+            key: "fib.index".into(),
+            found: "a string",
+            expected: "an integer (i64)",
+        }
+        .into(),
+        "missing-error-status" => step_04::Mistake::ErrorNotRecorded {
             status: false,
             exception: true,
-        },
+        }
+        .into(),
         other => panic!("no expected mistake for {other}"),
     }
 }
@@ -345,13 +377,29 @@ fn check_variant(name: &str) {
     };
     assert!(!report.passed(), "{name} passed its check:\n{text}");
     let mistake = expected(name);
-    let told = outcomes.iter().any(
-        |outcome| matches!(&outcome.verdict, Verdict::Failed { mistake: m, .. } if *m == mistake),
+    let failed: Vec<&Mistake> = outcomes
+        .iter()
+        .filter_map(|outcome| match &outcome.verdict {
+            Verdict::Failed { mistake, .. } => Some(mistake),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        failed.contains(&&mistake),
+        "{name}: expected the hint for {mistake:?}:\n{text}"
     );
-    assert!(told, "{name}: expected the hint for {mistake:?}:\n{text}");
     assert!(
         text.contains(&report::wrap("        hint:  ", &mistake.hint())),
         "{text}"
+    );
+    assert_eq!(
+        failed.len(),
+        1,
+        "{name}: one mistake, one ✗; also told {:?}:\n{text}",
+        failed
+            .iter()
+            .filter(|told| ***told != mistake)
+            .collect::<Vec<_>>()
     );
 }
 
@@ -368,6 +416,11 @@ fn a_provider_dropped_at_once_is_told() {
 #[test]
 fn no_shutdown_is_told_by_the_missing_last_spans() {
     check_variant("no-shutdown");
+}
+
+#[test]
+fn a_missing_shutdown_alone_is_told_once_not_also_as_a_missing_server_span() {
+    check_variant("no-shutdown-alone");
 }
 
 #[test]
@@ -401,15 +454,21 @@ fn missing_server_attributes_are_told() {
 }
 
 #[test]
+fn a_string_where_an_integer_belongs_is_told_as_a_type_mismatch() {
+    check_variant("string-fib-index");
+}
+
+#[test]
 fn a_missing_error_status_is_told() {
     check_variant("missing-error-status");
 }
 
 #[test]
 fn every_variant_gets_a_hint_of_its_own() {
+    // Two variants leave out the shutdown, one renaming the provider's variable as well.
     let hints: std::collections::BTreeSet<String> =
         VARIANTS.iter().map(|v| expected(v.name).hint()).collect();
-    assert_eq!(hints.len(), VARIANTS.len());
+    assert_eq!(hints.len(), VARIANTS.len() - 1);
 }
 
 #[test]

@@ -17,8 +17,7 @@ use std::collections::BTreeSet;
 use receiver::metrics::{MetricKind, MetricPoint, Temporality};
 use receiver::{ReceivedLog, ReceivedMetric, Value};
 
-use super::{Expectation, Judge, Required, SERVICE_NAME, fail, int, missing};
-use crate::hints::Mistake;
+use super::{Evidence, Expectation, Judge, Required, SERVICE_NAME, fail, int, missing};
 use crate::run::Run;
 
 /// The stable HTTP server metric of the semantic conventions.
@@ -44,12 +43,120 @@ const LIBRARIES: [&str; 10] = [
     "opentelemetry_sdk",
 ];
 
-pub(super) fn step_07(judge: &mut Judge, run: &Run) {
-    let blocked = judge.blocked;
-    metrics(judge, run);
-    judge.blocked = blocked;
-    logs(judge, run);
-    judge.blocked = blocked;
+/// What goes wrong in step 07.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mistake {
+    /// No metric arrived.
+    NoMetrics,
+    /// No `http.server.request.duration` among the metrics that arrived.
+    NoDurationMetric { found: Vec<String> },
+    /// `http.server.request.duration` is not a histogram in seconds.
+    DurationShape,
+    /// The duration histogram did not count each request once.
+    DurationCount { counted: u64, expected: u64 },
+    /// The duration's points lack attributes of the conventions.
+    MetricAttributes { names: Vec<String> },
+    /// `fib.calls` missing, not a counter, or without `fib.index`.
+    FibCalls { found: Option<String> },
+    /// No log record arrived.
+    NoLogs,
+    /// Log records arrived, none written during a request.
+    LogsOutsideRequests,
+    /// Records written during a request lack its trace context, or name unknown spans.
+    LogsWithoutTraceContext { without: usize, unknown: usize },
+    /// No warning for the bad index, or not in its request's trace.
+    NoWarning { in_other_trace: bool },
+    /// The libraries' own events became log records.
+    LogsOfLibraries { targets: Vec<String> },
+    /// Metrics or logs under another `service.name` than the spans.
+    SignalsResource { found: Option<String> },
+}
+
+impl Mistake {
+    pub fn hint(&self) -> String {
+        match self {
+            Mistake::NoMetrics => "No metric arrived. Build a meter provider (`SdkMeterProvider::builder()`) \
+                with the same resource as the tracer provider and a `PeriodicReader` around an OTLP \
+                `MetricExporter`; install it (`global::set_meter_provider`) before the instruments are made; and \
+                shut it down with the others when the server stops: the reader sends every few seconds, and \
+                once more at shutdown, which is when a short run like the checker's gets its metrics."
+                .into(),
+            Mistake::NoDurationMetric { found } => format!(
+                "Metrics arrived ({}), but not `http.server.request.duration`. Make it once, from a meter \
+                 (`global::meter(\"fib\")`), with the conventions' name \
+                 (`opentelemetry_semantic_conventions::metric::HTTP_SERVER_REQUEST_DURATION`), and record each \
+                 request's duration in the middleware `trace_request`, where every request passes.",
+                found.join(", ")
+            ),
+            Mistake::DurationShape => "`http.server.request.duration` must be a histogram of seconds: \
+                `meter.f64_histogram(…).with_unit(\"s\")`, recorded with `elapsed().as_secs_f64()`. Seconds, \
+                not milliseconds, so that every backend reads it alike; the conventions' bucket boundaries \
+                (`.with_boundaries(…)`, 0.005 to 10) fit seconds."
+                .into(),
+            Mistake::DurationCount { counted, expected } => format!(
+                "`http.server.request.duration` counted {counted} requests where the app served {expected}. \
+                 Record once per request, in `trace_request` after the response is ready: not in the handler \
+                 (the bad index counts too), and not twice."
+            ),
+            Mistake::MetricAttributes { names } => format!(
+                "The points of `http.server.request.duration` lack {}. Describe each duration with the \
+                 request's method, its route (`MatchedPath`, not the path with its query: every distinct set of \
+                 attributes is a series of its own) and the response's status code as an integer.",
+                names.join(", ")
+            ),
+            Mistake::FibCalls { found: None } => "No `fib.calls` arrived. Make a counter once \
+                (`meter.u64_counter(\"fib.calls\")`, unit `{call}`) and add 1 for each /fib computation, with \
+                the index as the attribute `fib.index` (an integer)."
+                .into(),
+            Mistake::FibCalls { found: Some(kind) } => format!(
+                "`fib.calls` arrived as {kind}, or without `fib.index` on every point. A count that only grows \
+                 is a counter (`u64_counter`, a monotonic sum); `add(1, &[KeyValue::new(\"fib.index\", …)])`."
+            ),
+            Mistake::NoLogs => "No log record arrived. Build a logger provider (`SdkLoggerProvider::builder()`, \
+                the same resource, a `BatchLogProcessor` around an OTLP `LogExporter`); install a `tracing` \
+                subscriber whose layer is `OpenTelemetryTracingBridge::new(&provider)`; write events with \
+                `tracing::info!`/`warn!`/`error!`; and shut the provider down with the others."
+                .into(),
+            Mistake::LogsOutsideRequests => "Log records arrived, but none was written while a request was \
+                served. Write the events where the work happens: in the /fib handler, when a number is computed \
+                or an index refused."
+                .into(),
+            Mistake::LogsWithoutTraceContext { without, unknown } => format!(
+                "{without} log record(s) written during a request carry no trace id, and {unknown} name a span \
+                 that never arrived. The SDK's logger stamps each record with the span of the current context \
+                 (`Context::current()`): write the event inside the request's context (the code that \
+                 `.with_context(cx)` runs), not in a task of its own, and make sure the spans themselves are sent."
+            ),
+            Mistake::NoWarning {
+                in_other_trace: false,
+            } => "No log record of severity WARN or above arrived. When /fib refuses a bad index (400), say so \
+                with `tracing::warn!`, and with `error!` when a sub-request fails (502)."
+                .into(),
+            Mistake::NoWarning {
+                in_other_trace: true,
+            } => "Warnings arrived, but none in the trace of the request that was refused. Write the warning \
+                where that request's context is current, in the handler that answers 400, so that the record \
+                carries its trace id."
+                .into(),
+            Mistake::LogsOfLibraries { targets } => format!(
+                "Log records came from {}: the libraries that carry the telemetry log too, and some of their \
+                 events are about sending it. Filter the bridge's layer to the app's own events \
+                 (`.with_filter(Targets::new().with_target(\"<your crate>\", Level::INFO))`).",
+                targets.join(", ")
+            ),
+            Mistake::SignalsResource { found } => format!(
+                "Metrics or log records arrived as service.name {found:?}, not \"fib\" like the spans. Give the \
+                 meter and logger providers the same resource as the tracer provider (`.with_resource(resource())`): \
+                 one app, one resource."
+            ),
+        }
+    }
+}
+
+pub(super) fn expect(judge: &mut Judge, evidence: &Evidence) {
+    let run = &evidence.main;
+    judge.within(|judge| metrics(judge, run));
+    judge.within(|judge| logs(judge, run));
     let services: BTreeSet<Option<&str>> = run
         .metrics
         .iter()
@@ -234,15 +341,30 @@ fn logs(judge: &mut Judge, run: &Run) {
         },
     );
     judge.require(arrived);
-    judge.expect(
+    // Records of the last request name spans that went with the unflushed batch (step 02).
+    let context = in_context(run);
+    let only_unknown_spans = matches!(
+        &context,
+        Err((
+            _,
+            super::Mistake::Step07(Mistake::LogsWithoutTraceContext { without: 0, .. })
+        ))
+    );
+    judge.expect_unless_lost(
         7,
         "log records written during a request carry the trace id and span id of one of its spans",
-        in_context(run),
+        context,
+        only_unknown_spans,
     );
-    judge.expect(
+    let answered_400 = run
+        .server_spans()
+        .into_iter()
+        .any(|span| int(span, "http.response.status_code") == Some(400));
+    judge.expect_unless_lost(
         7,
         "a warning (or worse) for /fib?index=abc, in that request's trace",
         bad_index_logged(run),
+        !answered_400,
     );
     let libraries: BTreeSet<&str> = run
         .logs

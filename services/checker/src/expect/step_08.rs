@@ -20,8 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use receiver::{ReceivedSpan, SpanKind, Value};
 
-use super::{Expectation, Judge, fail};
-use crate::hints::Mistake;
+use super::{AppMistake, Evidence, Expectation, Judge, describe, fail, step_03};
 use crate::sampling::{CALLERS, Caller, NEW_TRACES, Part, SAMPLE_RATE, Sampled, collector};
 
 /// The fewest and most of the [`NEW_TRACES`] new traces a ratio of 0.25 may keep and pass.
@@ -35,10 +34,83 @@ use crate::sampling::{CALLERS, Caller, NEW_TRACES, Part, SAMPLE_RATE, Sampled, c
 pub const MIN_KEPT: usize = 1;
 pub const MAX_KEPT: usize = 21;
 
-pub(super) fn step_08(judge: &mut Judge, sampled: Option<&Sampled>) {
-    let Some(sampled) = sampled else {
-        return;
-    };
+/// What goes wrong in step 08.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mistake {
+    /// The share of new traces kept is far from `OTEL_TRACES_SAMPLER_ARG`'s.
+    SampledShare { kept: usize, of: usize },
+    /// Kept traces lack some of their spans.
+    PartialTraces { partial: usize, of: usize },
+    /// The caller's decision (the sampled flag of `traceparent`) is not followed.
+    CallerDecisionIgnored {
+        kept_sampled: usize,
+        kept_unsampled: usize,
+    },
+    /// Kept spans lack `SampleRate`, or it is not the integer round(1 / ratio).
+    NoSampleRate { found: Option<String> },
+    /// The Collector's tail sampling (`collector/sampling.yaml`) is not right yet.
+    TailSampling { problems: Vec<String> },
+}
+
+impl Mistake {
+    pub fn hint(&self) -> String {
+        match self {
+            Mistake::SampledShare { kept, of } if kept == of => format!(
+                "All {of} new traces were kept, with OTEL_TRACES_SAMPLER=parentbased_traceidratio and \
+                 OTEL_TRACES_SAMPLER_ARG=0.25. `.with_sampler(…)` replaces the sampler the SDK read from the \
+                 environment: give your wrapper the one `otelkit::head_sampler()` returns, not one of your own."
+            ),
+            Mistake::SampledShare { kept, of } => format!(
+                "{kept} of {of} new traces were kept, far from a quarter. Let the sampler that \
+                 `otelkit::head_sampler()` returns decide, with the ratio OTEL_TRACES_SAMPLER_ARG gives, and keep \
+                 its decision as it is: `RecordAndSample` exports a span, `RecordOnly` records it and exports \
+                 nothing, `Drop` drops it."
+            ),
+            Mistake::PartialTraces { partial, of } => format!(
+                "{partial} of {of} kept traces lack spans. The decision must be the same for every span of a \
+                 trace: a span is kept when its parent was, and dropped when it was not. A parent-based sampler \
+                 (`parentbased_traceidratio`) does that, across processes too, from the flag at the end of \
+                 `traceparent`; a decision of your own per span (a random number) splits traces. Pass \
+                 `parent_context` on to the inner sampler unchanged."
+            ),
+            Mistake::CallerDecisionIgnored {
+                kept_sampled,
+                kept_unsampled,
+            } => format!(
+                "A caller that sends `traceparent: …-01` has kept the trace, and `…-00` has dropped it: a \
+                 parent-based sampler does the same, whatever the ratio. Here {kept_sampled} of the sampled and \
+                 {kept_unsampled} of the unsampled callers' traces were kept. `traceidratio` alone decides by the \
+                 trace id and ignores the caller: use `parentbased_traceidratio`, and give the inner sampler the \
+                 `parent_context` your wrapper receives."
+            ),
+            Mistake::NoSampleRate { found: None } => "Kept spans carry no `SampleRate`, so a backend counts each \
+                kept trace once where it stands for four. Wrap the sampler in one of your own (`impl ShouldSample`): \
+                ask the inner sampler with the same arguments, and when its decision is `RecordAndSample`, add \
+                `SampleRate` = round(1 / ratio) to the result's attributes, as an integer. Install the wrapper with \
+                `.with_sampler(…)`."
+                .into(),
+            Mistake::NoSampleRate { found: Some(found) } => format!(
+                "`SampleRate` must be the integer round(1 / ratio), 4 for a ratio of 0.25; found {found}. A backend \
+                 multiplies counts by it: an `i64` (`KeyValue::new(\"SampleRate\", 4_i64)`), not a string or a \
+                 double, computed from the ratio `otelkit::head_sampler()` returns."
+            ),
+            Mistake::TailSampling { problems } => format!(
+                "Tail sampling lives in collector/sampling.yaml: a `tail_sampling` processor in the traces \
+                 pipeline, between `memory_limiter` and `batch`, whose policies keep every error (`status_code`), \
+                 every slow trace (`latency`) and a share of the rest (`probabilistic`). First to fix: {}",
+                problems.first().map_or("", String::as_str)
+            ),
+        }
+    }
+}
+
+pub(super) fn expect(judge: &mut Judge, evidence: &Evidence) {
+    if let Some(sampled) = &evidence.sampling {
+        sampling(judge, sampled);
+    }
+}
+
+fn sampling(judge: &mut Judge, sampled: &Sampled) {
     let answered = judge.expect(
         8,
         &format!(
@@ -47,45 +119,45 @@ pub(super) fn step_08(judge: &mut Judge, sampled: Option<&Sampled>) {
         ),
         answers(sampled),
     );
-    let blocked = judge.blocked;
-    judge.require(answered);
-    judge.expect(
-        8,
-        &format!(
-            "OTEL_TRACES_SAMPLER_ARG=0.25 keeps about a quarter of {NEW_TRACES} new traces \
-             ({MIN_KEPT} to {MAX_KEPT})"
-        ),
-        a_quarter(sampled),
-    );
-    judge.expect(
-        8,
-        "every kept trace is whole: each span's parent is there, a server span for every request",
-        whole(sampled),
-    );
-    judge.expect(
-        8,
-        &format!(
-            "the caller decides: {CALLERS} of {CALLERS} requests with a sampled traceparent \
-             (-01) kept, none of {CALLERS} with an unsampled one (-00)"
-        ),
-        callers_followed(sampled),
-    );
-    judge.expect(
-        8,
-        &format!("every kept span has SampleRate = {SAMPLE_RATE}, an integer"),
-        sample_rate(sampled),
-    );
-    if let Some(file) = &sampled.collector {
+    judge.within(|judge| {
+        judge.require(answered);
         judge.expect(
             8,
             &format!(
-                "{}: tail sampling keeps errors, slow traces and a share of the rest",
-                file.path
+                "OTEL_TRACES_SAMPLER_ARG=0.25 keeps about a quarter of {NEW_TRACES} new traces \
+                 ({MIN_KEPT} to {MAX_KEPT})"
             ),
-            tail_sampling(&file.text),
+            a_quarter(sampled),
         );
-    }
-    judge.blocked = blocked;
+        judge.expect(
+            8,
+            "every kept trace is whole: each span's parent is there, a server span for every request",
+            whole(sampled),
+        );
+        judge.expect(
+            8,
+            &format!(
+                "the caller decides: {CALLERS} of {CALLERS} requests with a sampled traceparent \
+                 (-01) kept, none of {CALLERS} with an unsampled one (-00)"
+            ),
+            callers_followed(sampled),
+        );
+        judge.expect(
+            8,
+            &format!("every kept span has SampleRate = {SAMPLE_RATE}, an integer"),
+            sample_rate(sampled),
+        );
+        if let Some(file) = &sampled.collector {
+            judge.expect(
+                8,
+                &format!(
+                    "{}: tail sampling keeps errors, slow traces and a share of the rest",
+                    file.path
+                ),
+                tail_sampling(&file.text),
+            );
+        }
+    });
 }
 
 /// Every request answered 200 with F(index).
@@ -106,10 +178,10 @@ fn answers(sampled: &Sampled) -> Expectation {
             Ok((status, body)) => {
                 return fail(
                     format!("{} got {status}: {}", answer.path, body.trim()),
-                    Mistake::AppBroken,
+                    AppMistake::Broken,
                 );
             }
-            Err(err) => return fail(err.clone(), Mistake::AppBroken),
+            Err(err) => return fail(err.clone(), AppMistake::Broken),
         }
     }
     Ok(())
@@ -308,7 +380,7 @@ fn callers_followed(sampled: &Sampled) -> Expectation {
     if own > 0 && kept_sampled == 0 {
         return fail(
             format!("{found}; {own} traces of the app's own instead"),
-            Mistake::NoExtraction,
+            step_03::Mistake::NoExtraction,
         );
     }
     fail(
@@ -356,17 +428,6 @@ fn sample_rate(sampled: &Sampled) -> Expectation {
     )
 }
 
-/// A value as the hint names it: `the string "4"`, `the double 4.0`, `1`.
-fn describe(value: &Value) -> String {
-    match value {
-        Value::Int(number) => number.to_string(),
-        Value::String(text) => format!("the string {text:?}"),
-        Value::Double(number) => format!("the double {number:?}"),
-        Value::Bool(flag) => format!("the boolean {flag}"),
-        other => format!("{other:?}"),
-    }
-}
-
 /// The learner's tail sampling, linted.
 fn tail_sampling(text: &Result<String, String>) -> Expectation {
     let problems = match text {
@@ -382,7 +443,7 @@ fn tail_sampling(text: &Result<String, String>) -> Expectation {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::expect::Verdict;
+    use crate::expect::{Mistake as Any, Verdict};
     use crate::run::Answer;
     use crate::sampling::CollectorFile;
     use crate::sources::Sources;
@@ -509,12 +570,8 @@ mod tests {
 
     fn judged(sampled: &Sampled) -> Vec<(String, Verdict)> {
         let sources = Sources::default();
-        let mut judge = Judge {
-            outcomes: Vec::new(),
-            sources: &sources,
-            blocked: false,
-        };
-        step_08(&mut judge, Some(sampled));
+        let mut judge = Judge::new(&sources);
+        sampling(&mut judge, sampled);
         judge
             .outcomes
             .into_iter()
@@ -523,7 +580,7 @@ mod tests {
     }
 
     /// The mistakes found, in order.
-    fn mistakes(sampled: &Sampled) -> Vec<Mistake> {
+    fn mistakes(sampled: &Sampled) -> Vec<Any> {
         judged(sampled)
             .into_iter()
             .filter_map(|(_, verdict)| match verdict {
@@ -577,7 +634,10 @@ mod tests {
         {
             span.attributes.clear();
         }
-        assert_eq!(mistakes(&sampled), [Mistake::NoSampleRate { found: None }]);
+        assert_eq!(
+            mistakes(&sampled),
+            [Any::from(Mistake::NoSampleRate { found: None })]
+        );
         // A string or a double is not the integer a backend multiplies by.
         sampled.new_traces.spans[0]
             .attributes
@@ -590,9 +650,9 @@ mod tests {
         let found = mistakes(&sampled);
         assert_eq!(
             found.last(),
-            Some(&Mistake::NoSampleRate {
+            Some(&Any::from(Mistake::NoSampleRate {
                 found: Some("the string \"4\"".into())
-            })
+            }))
         );
     }
 
@@ -600,10 +660,10 @@ mod tests {
     fn every_trace_kept_or_none_is_not_a_quarter() {
         for kept in [0, 22, NEW_TRACES] {
             assert!(
-                mistakes(&good(kept)).contains(&Mistake::SampledShare {
+                mistakes(&good(kept)).contains(&Any::from(Mistake::SampledShare {
                     kept,
                     of: NEW_TRACES
-                }),
+                })),
                 "{kept}"
             );
         }
@@ -625,7 +685,10 @@ mod tests {
         let Verdict::Failed { found, mistake } = verdict else {
             panic!("{outcomes:?}");
         };
-        assert_eq!(mistake, &Mistake::PartialTraces { partial: 1, of: 20 });
+        assert_eq!(
+            mistake,
+            &Any::from(Mistake::PartialTraces { partial: 1, of: 20 })
+        );
         assert!(found.contains("1 of 2 server spans"), "{found}");
         assert!(found.contains("the parents of 1 span"), "{found}");
 
@@ -638,7 +701,7 @@ mod tests {
         assert!(
             mistakes(&sampled)
                 .iter()
-                .any(|m| matches!(m, Mistake::PartialTraces { partial: 10, .. }))
+                .any(|m| matches!(m, Any::Step08(Mistake::PartialTraces { partial: 10, .. })))
         );
 
         // A trace whose sub-requests say sampled, with none of its spans.
@@ -646,7 +709,9 @@ mod tests {
         let dropped = sampled.new_traces.sub_requests[20].clone();
         sampled.new_traces.sub_requests[20].traceparent =
             dropped.traceparent.map(|tp| with_flag(&tp, "01"));
-        assert!(mistakes(&sampled).contains(&Mistake::PartialTraces { partial: 1, of: 21 }));
+        assert!(
+            mistakes(&sampled).contains(&Any::from(Mistake::PartialTraces { partial: 1, of: 21 }))
+        );
     }
 
     #[test]
@@ -666,10 +731,10 @@ mod tests {
         });
         assert_eq!(
             mistakes(&sampled),
-            [Mistake::CallerDecisionIgnored {
+            [Any::from(Mistake::CallerDecisionIgnored {
                 kept_sampled: 9,
                 kept_unsampled: 1
-            }]
+            })]
         );
         // No extraction: the caller's requests start traces of their own.
         let mut sampled = good(10);
@@ -681,7 +746,7 @@ mod tests {
                 .take()
                 .filter(|parent| !parent.ends_with("ffffffffffffff"));
         }
-        assert!(mistakes(&sampled).contains(&Mistake::NoExtraction));
+        assert!(mistakes(&sampled).contains(&Any::from(step_03::Mistake::NoExtraction)));
     }
 
     #[test]
@@ -691,9 +756,13 @@ mod tests {
         let outcomes = judged(&sampled);
         assert!(matches!(
             &outcomes[0].1,
-            Verdict::Failed { mistake: Mistake::AppBroken, found } if found.contains("502")
+            Verdict::Failed { mistake: Any::App(AppMistake::Broken), found } if found.contains("502")
         ));
-        assert!(outcomes[1..].iter().all(|(_, v)| *v == Verdict::NotChecked));
+        assert!(
+            outcomes[1..]
+                .iter()
+                .all(|(_, v)| matches!(v, Verdict::NotChecked { .. }))
+        );
     }
 
     #[test]
@@ -709,7 +778,9 @@ mod tests {
             panic!("{outcomes:?}");
         };
         assert!(found.contains("no `tail_sampling` processor"), "{found}");
-        assert!(matches!(mistake, Mistake::TailSampling { problems } if problems.len() == 1));
+        assert!(
+            matches!(mistake, Any::Step08(Mistake::TailSampling { problems }) if problems.len() == 1)
+        );
         sampled.collector = Some(CollectorFile {
             path: "collector/sampling.yaml".into(),
             text: Ok(include_str!("../../../../collector/sampling.yaml").into()),
