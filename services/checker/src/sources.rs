@@ -73,6 +73,16 @@ impl Sources {
             .collect()
     }
 
+    /// The code, line by line, without comments, blank lines or indentation: what two crates
+    /// share when they differ only in their comments (an exercise as shipped, and the solution
+    /// it starts from).
+    pub fn code_lines(&self) -> impl Iterator<Item = &str> {
+        self.code
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+    }
+
     pub fn contains(&self, needle: &str) -> bool {
         self.code.contains(needle)
     }

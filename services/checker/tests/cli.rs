@@ -265,8 +265,9 @@ fn with_no_step_the_table_shows_every_step_and_what_is_next() {
     ] {
         assert!(text.contains(row), "{row}:\n{text}");
     }
-    // The exercises as they are in the repository: none done, each with its TODOs left.
-    assert!(text.contains("TODO(03) left"), "{text}");
+    // The exercises as they are in the repository: untouched, so not started (and not built).
+    assert!(text.contains("03  propagation   · not started: "), "{text}");
+    assert!(!text.contains("expectations met"), "{text}");
     assert!(!text.contains("✓ done"), "{text}");
     assert!(text.contains("Next: ./run.sh check 01"), "{text}");
 }
