@@ -257,7 +257,7 @@ fn arrival(sources: &Sources, run: &Run) -> Expectation {
 }
 
 /// The URL in the app's "could not send … to URL: reason" line, if it printed one: a base URL
-/// (`http://localhost:4318`, as otelkit's `Reported` said it) or the full one the exporter used
+/// (`http://localhost:4318`, as the kit's older wrapper said it) or the full one the exporter used
 /// (`http://localhost:4318/v1/traces`, as `sequence::warnings` says it).
 fn reported_destination(output: &str) -> Option<String> {
     output.lines().find_map(|line| {
@@ -308,7 +308,7 @@ mod tests {
 
     #[test]
     fn the_destination_is_read_from_the_old_and_the_new_message() {
-        // otelkit's `Reported`: the base URL, then the reason.
+        // The kit's older wrapper: the base URL, then the reason.
         let old =
             "telemetry: could not send 3 span(s) to http://localhost:4318: connection refused\n";
         assert_eq!(

@@ -58,11 +58,13 @@ impl Mistake {
             Mistake::SampledShare { kept, of } if kept == of => format!(
                 "All {of} new traces were kept, with OTEL_TRACES_SAMPLER=parentbased_traceidratio and \
                  OTEL_TRACES_SAMPLER_ARG=0.25. `.with_sampler(…)` replaces the sampler the SDK read from the \
-                 environment: give your wrapper the one `otelkit::head_sampler()` returns, not one of your own."
+                 environment: wrap `Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(ratio)))`, with the \
+                 ratio `otelkit::sampler_ratio()?` reads, not an always-on sampler."
             ),
             Mistake::SampledShare { kept, of } => format!(
-                "{kept} of {of} new traces were kept, far from a quarter. Let the sampler that \
-                 `otelkit::head_sampler()` returns decide, with the ratio OTEL_TRACES_SAMPLER_ARG gives, and keep \
+                "{kept} of {of} new traces were kept, far from a quarter. Let \
+                 `Sampler::TraceIdRatioBased(ratio)` decide, with the ratio `otelkit::sampler_ratio()?` reads from \
+                 OTEL_TRACES_SAMPLER_ARG, and keep \
                  its decision as it is: `RecordAndSample` exports a span, `RecordOnly` records it and exports \
                  nothing, `Drop` drops it."
             ),
@@ -92,7 +94,7 @@ impl Mistake {
             Mistake::NoSampleRate { found: Some(found) } => format!(
                 "`SampleRate` must be the integer round(1 / ratio), 4 for a ratio of 0.25; found {found}. A backend \
                  multiplies counts by it: an `i64` (`KeyValue::new(\"SampleRate\", 4_i64)`), not a string or a \
-                 double, computed from the ratio `otelkit::head_sampler()` returns."
+                 double, computed from the ratio `otelkit::sampler_ratio()` returns."
             ),
             Mistake::TailSampling { problems } => format!(
                 "Tail sampling lives in collector/sampling.yaml: a `tail_sampling` processor in the traces \
