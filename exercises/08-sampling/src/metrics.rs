@@ -1,12 +1,3 @@
-//! Metrics: numbers the app adds up in memory, and sends every few seconds.
-//!
-//! Two parts, in the order the app meets them:
-//! 1. [`init_metrics`] builds the meter provider, as `telemetry::init_traces` builds the tracer
-//!    provider: a resource, an OTLP exporter, and a periodic reader between them;
-//! 2. [`Instruments`] are made once from it and shared: a histogram of how long requests take,
-//!    which [`record_duration`] feeds around every request, and a counter of `/fib` calls by
-//!    index, which the handler adds to.
-
 use std::collections::HashMap;
 use std::time::Instant;
 
@@ -30,14 +21,14 @@ pub fn init_metrics(
     resource: Resource,
     headers: HashMap<String, String>,
 ) -> anyhow::Result<SdkMeterProvider> {
-    // An instrument adds up what it records, in memory: a counter its sum, a histogram its
-    // buckets. A reader collects those totals every few seconds (`otelkit`'s pace, not the
-    // SDK's minute), and once more at shutdown, and gives them to the exporter.
     let provider = SdkMeterProvider::builder().with_resource(resource);
     let interval = otelkit::metric_export_interval()?;
     let provider = match otelkit::metrics_exporter()? {
         Exporter::Otlp => {
-            // Where the spans go, the same way: over HTTP, to `/v1/metrics` this time.
+            // An instrument adds up what it records, in memory: a counter its sum, a histogram
+            // its buckets. A reader collects those totals every few seconds (`otelkit`'s pace,
+            // not the SDK's minute), and once more at shutdown, and gives them to the exporter,
+            // which sends where the spans go, the same way: to `/v1/metrics` this time.
             let exporter = MetricExporter::builder()
                 .with_http()
                 .with_protocol(Protocol::HttpBinary)

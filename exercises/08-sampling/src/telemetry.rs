@@ -121,15 +121,14 @@ fn api_key_headers() -> HashMap<String, String> {
 /// Sends what is left of each signal, then stops the exporters. Call it after the server has
 /// stopped.
 pub async fn shutdown(telemetry: Telemetry) {
-    // One after the other, in the order opentelemetry-rust's examples use: traces, metrics,
-    // logs, so that a log record written while the others shut down still goes out. Each
-    // `shutdown` blocks until its exporter is done: run them on a thread meant for blocking,
-    // not on the few that run async tasks. A failure is said, and the others still run.
     let Telemetry {
         tracer_provider,
         meter_provider,
         logger_provider,
     } = telemetry;
+    // One after the other, in the order opentelemetry-rust's examples use: traces, metrics,
+    // then logs, so that a record written while the others shut down still goes out. Each blocks
+    // until its exporter is done: on a thread meant for blocking. A failure does not stop the rest.
     let failures = tokio::task::spawn_blocking(move || {
         [
             ("tracer", tracer_provider.shutdown()),

@@ -30,15 +30,15 @@ pub fn init_metrics(
     resource: Resource,
     headers: HashMap<String, String>,
 ) -> anyhow::Result<SdkMeterProvider> {
-    // ANCHOR: meter-provider
-    // An instrument adds up what it records, in memory: a counter its sum, a histogram its
-    // buckets. A reader collects those totals every few seconds (`otelkit`'s pace, not the
-    // SDK's minute), and once more at shutdown, and gives them to the exporter.
     let provider = SdkMeterProvider::builder().with_resource(resource);
     let interval = otelkit::metric_export_interval()?;
     let provider = match otelkit::metrics_exporter()? {
+        // ANCHOR: meter-provider
         Exporter::Otlp => {
-            // Where the spans go, the same way: over HTTP, to `/v1/metrics` this time.
+            // An instrument adds up what it records, in memory: a counter its sum, a histogram
+            // its buckets. A reader collects those totals every few seconds (`otelkit`'s pace,
+            // not the SDK's minute), and once more at shutdown, and gives them to the exporter,
+            // which sends where the spans go, the same way: to `/v1/metrics` this time.
             let exporter = MetricExporter::builder()
                 .with_http()
                 .with_protocol(Protocol::HttpBinary)
@@ -49,6 +49,7 @@ pub fn init_metrics(
                 .build();
             provider.with_reader(reader)
         }
+        // ANCHOR_END: meter-provider
         Exporter::Console => {
             let exporter = opentelemetry_stdout::MetricExporter::default();
             let reader = PeriodicReader::builder(exporter)
@@ -60,7 +61,6 @@ pub fn init_metrics(
     }
     .build();
     global::set_meter_provider(provider.clone());
-    // ANCHOR_END: meter-provider
     Ok(provider)
 }
 
@@ -110,7 +110,6 @@ pub async fn record_duration(
     request: Request,
     next: Next,
 ) -> Response {
-    // ANCHOR: record-duration
     // The clock starts as the request arrives. The metric is described with the few attributes
     // that have a handful of values, never the path or query: each distinct set of attributes
     // is a series of its own, kept in memory and sent every time.
@@ -124,6 +123,7 @@ pub async fn record_duration(
     }
     let response = next.run(request).await;
 
+    // ANCHOR: record-duration
     // How it went: the same status and error type as the span's. The histogram adds the
     // duration, in seconds, to its bucket for these attributes.
     let status = response.status();

@@ -56,12 +56,10 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/fib", get(fib))
         .merge(sequence::page::routes(state.max_index))
-        // ANCHOR: measure
         .layer(middleware::from_fn_with_state(
             state.instruments.clone(),
             metrics::record_duration,
         ))
-        // ANCHOR_END: measure
         .layer(middleware::from_fn_with_state(state.clone(), trace_request))
         .with_state(state)
 }
