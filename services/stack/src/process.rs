@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
-
 /// What the Collector (and Jaeger, built on it) prints once it serves.
 pub const READY_LINE: &str = "Everything is ready";
 
