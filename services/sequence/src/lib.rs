@@ -6,6 +6,7 @@
 //!
 //! - [`config`]: the settings, from flags, environment variables and `.env`;
 //! - [`index`]: reading `?index=N` strictly, with a one-line error that names the valid range;
+//! - [`fatal`]: what `main` returns when the app cannot run: one clear message, no backtrace;
 //! - [`error`]: the errors a `/fib` handler returns, as `400` and `502` responses;
 //! - [`page`]: the page with **Go** and **Stop**, and its script and stylesheet (no CDN);
 //! - [`known`]: the numbers computed so far, shared by every request (step 06's fix);
@@ -18,6 +19,7 @@
 
 pub mod config;
 pub mod error;
+pub mod fatal;
 pub mod index;
 pub mod known;
 pub mod net;
@@ -27,6 +29,7 @@ pub mod warnings;
 
 pub use config::Config;
 pub use error::FibError;
+pub use fatal::Fatal;
 pub use known::Known;
 
 /// F(n) computed the boring way, by iteration: the reference the app's answers are checked against.

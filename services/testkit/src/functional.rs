@@ -320,3 +320,30 @@ pub async fn in_chromium_go_shows_the_whole_sequence_up_to_the_cap(binary: &str)
     let app = App::start(binary, &[]).await; // the default cap
     crate::browser::go_shows_the_whole_sequence_up_to_the_cap(&app.url, DEFAULT_MAX_INDEX).await;
 }
+
+/// A port already taken, with `RUST_BACKTRACE=1` as many Rust developers have it: the app says so
+/// in a few plain lines, with no backtrace, and exits with status 1.
+pub async fn a_taken_port_is_said_plainly_without_a_backtrace_and_exits_1(binary: &str) {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a port on loopback");
+    let port = taken.local_addr().unwrap().port().to_string();
+    let run = tokio::process::Command::new(binary)
+        .env("APP_HOST", "127.0.0.1")
+        .env("APP_PORT", &port)
+        .env("RUST_BACKTRACE", "1")
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(20), run)
+        .await
+        .expect("the app stops at once when its port is taken")
+        .expect("the app runs");
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains(&format!("port {port} is already in use")),
+        "{said}"
+    );
+    assert!(
+        !said.to_lowercase().contains("backtrace") && said.lines().count() <= 3,
+        "one clear message, no frames:\n{said}"
+    );
+}

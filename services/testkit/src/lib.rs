@@ -46,6 +46,7 @@ macro_rules! functional_tests {
             sigterm_lets_requests_in_flight_finish_then_exits_0,
             the_page_has_go_and_stop_and_its_assets,
             in_chromium_go_shows_the_sequence_and_stop_stops_it,
+            a_taken_port_is_said_plainly_without_a_backtrace_and_exits_1,
         );
     };
     // Step 06 on: numbers once known are remembered, so the counts of requests differ.
@@ -60,6 +61,7 @@ macro_rules! functional_tests {
             sigterm_lets_remembering_requests_in_flight_finish_then_exits_0,
             the_page_has_go_and_stop_and_its_assets,
             in_chromium_go_shows_the_whole_sequence_up_to_the_cap,
+            a_taken_port_is_said_plainly_without_a_backtrace_and_exits_1,
         );
     };
     (@tests $binary:expr; $($name:ident),+ $(,)?) => {

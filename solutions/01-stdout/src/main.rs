@@ -22,8 +22,10 @@ mod telemetry;
 use sequence::Config;
 use sequence::shutdown::Drain;
 
+// A start-up error (a taken port, a bad setting) is printed as one line that says what to do,
+// with no backtrace whatever RUST_BACKTRACE says, and the app exits with status 1.
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> Result<(), sequence::Fatal> {
     // 1. Settings from flags, the environment or `.env`; every one has a default (see `--help`).
     let config = Config::load();
 

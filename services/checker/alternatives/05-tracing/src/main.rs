@@ -14,8 +14,10 @@ mod telemetry;
 use sequence::Config;
 use sequence::shutdown::Drain;
 
+// A start-up error (a taken port, a bad setting) is printed as one line that says what to do,
+// with no backtrace whatever RUST_BACKTRACE says, and the app exits with status 1.
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> Result<(), sequence::Fatal> {
     let config = Config::load();
 
     // The provider, kept here: the layer's tracer keeps it alive, so dropping this handle would
