@@ -110,14 +110,19 @@ fn app_port(project: &Project) -> Outcome {
             };
         }
     };
-    let addr = std::net::SocketAddr::new(config.host, config.port);
+    listen_check(std::net::SocketAddr::new(config.host, config.port))
+}
+
+/// Can the app listen on `addr`? When it is taken, the fix names a port that is free now and
+/// that none of the kit's services uses (not 8091, the explorer's pages).
+fn listen_check(addr: std::net::SocketAddr) -> Outcome {
     match std::net::TcpListener::bind(addr) {
         Ok(_) => Outcome::Ok(format!("{addr} is free (APP_HOST, APP_PORT)")),
         Err(err) if err.kind() == std::io::ErrorKind::AddrInUse => Outcome::Problem {
             what: format!("{addr} is already in use, perhaps by another ./run.sh"),
             fix: format!(
                 "stop the other program, or set APP_PORT={} in .env",
-                config.port.saturating_add(1).max(1024)
+                sequence::net::suggest_port(addr.ip(), addr.port())
             ),
         },
         Err(err) => Outcome::Problem {
@@ -284,5 +289,27 @@ mod tests {
         assert!(version_at_least("1.100.0", "1.88"));
         assert!(!version_at_least("1.87.1", "1.88"));
         assert!(!version_at_least("1.9.0", "1.88"));
+    }
+
+    #[test]
+    fn a_taken_app_port_gets_a_free_port_the_kit_does_not_use() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = taken.local_addr().unwrap();
+        let Outcome::Problem { what, fix } = listen_check(addr) else {
+            panic!("a taken port passed the check");
+        };
+        assert!(what.contains("already in use"), "{what}");
+        let port: u16 = fix
+            .split("APP_PORT=")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|port| port.parse().ok())
+            .unwrap_or_else(|| panic!("no port in {fix:?}"));
+        assert_ne!(port, addr.port(), "{fix}");
+        assert!(!sequence::net::KIT_PORTS.contains(&port), "{fix}");
+        assert!(
+            std::net::TcpListener::bind(("127.0.0.1", port)).is_ok(),
+            "{fix}"
+        );
     }
 }

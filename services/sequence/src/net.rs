@@ -22,7 +22,7 @@ pub async fn bind(config: &Config) -> anyhow::Result<TcpListener> {
             "port {} is already in use, perhaps by another copy of the app.\n  \
              Stop that one, or pick another port: APP_PORT={} ./run.sh (or set APP_PORT in .env; 0 picks any free port)",
             config.port,
-            config.port.wrapping_add(1).max(1024),
+            suggest_port(config.host, config.port),
         ),
         ErrorKind::AddrNotAvailable => anyhow!(
             "APP_HOST={} is not an address of this machine: use 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)",
@@ -33,6 +33,31 @@ pub async fn bind(config: &Config) -> anyhow::Result<TcpListener> {
         ),
         _ => anyhow!("could not listen on {addr}: {err}"),
     })
+}
+
+/// The ports the rest of the kit listens on by default, which an app must not take: the trace
+/// explorer's pages (8091) and OTLP (4317 gRPC, 4318 HTTP, which the Collector also holds), and the
+/// Collector's and Jaeger's from `docker-compose.yml` (Jaeger's UI 16686, the health check 13133,
+/// zpages 55679, the Collector's own metrics 8888, the app's metrics for Prometheus 8889).
+pub const KIT_PORTS: [u16; 8] = [8091, 4317, 4318, 16686, 13133, 55679, 8888, 8889];
+
+/// A port to suggest when `taken` is busy: the first one after it that none of the kit's
+/// services uses ([`KIT_PORTS`]) and that is free on `host` right now (probed by binding it, then
+/// letting it go). Without one free within a hundred ports, the first after `taken` that the kit
+/// does not use.
+pub fn suggest_port(host: IpAddr, taken: u16) -> u16 {
+    let candidates = (taken.max(1023).saturating_add(1)..=u16::MAX)
+        .filter(|port| !KIT_PORTS.contains(port))
+        .take(100);
+    let mut first = None;
+    for port in candidates {
+        first.get_or_insert(port);
+        if std::net::TcpListener::bind(SocketAddr::new(host, port)).is_ok() {
+            return port;
+        }
+    }
+    // Only at the very top of the range is there nothing after `taken`.
+    first.unwrap_or(1024)
 }
 
 /// Like `TcpListener::bind`, with a longer queue of connections waiting to be accepted (4096
@@ -104,5 +129,45 @@ mod tests {
             err.contains("already in use") && err.contains("APP_PORT="),
             "{err}"
         );
+        let suggested = err.split("APP_PORT=").nth(1).unwrap();
+        let suggested: u16 = suggested[..suggested.find(' ').unwrap()].parse().unwrap();
+        assert_ne!(suggested, config.port, "{err}");
+        assert!(!KIT_PORTS.contains(&suggested), "{err}");
+    }
+
+    #[test]
+    fn the_suggested_port_is_none_of_the_kits() {
+        let localhost = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        // 8090 is the app's default; 8091 is the explorer's pages, so the advice skips it.
+        let suggested = suggest_port(localhost, 8090);
+        assert!(suggested > 8091, "{suggested}");
+        assert!(!KIT_PORTS.contains(&suggested), "{suggested}");
+        // 4317 and 4318 are OTLP: after 4316 comes 4319 or later.
+        assert!(suggest_port(localhost, 4316) >= 4319);
+        // Never a port below 1024, which needs root.
+        assert!(suggest_port(localhost, 80) >= 1024);
+    }
+
+    #[test]
+    fn the_suggested_port_is_free_now() {
+        let localhost = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        // Two ports in a row held: the suggestion after the first skips the second.
+        let (first, second) = loop {
+            let first = std::net::TcpListener::bind((localhost, 0)).unwrap();
+            let port = first.local_addr().unwrap().port();
+            if port < u16::MAX - 1
+                && !KIT_PORTS.contains(&(port + 1))
+                && let Ok(second) = std::net::TcpListener::bind((localhost, port + 1))
+            {
+                break (first, second);
+            }
+        };
+        let taken = first.local_addr().unwrap().port();
+        let suggested = suggest_port(localhost, taken);
+        assert!(
+            suggested > second.local_addr().unwrap().port(),
+            "{suggested}"
+        );
+        assert!(std::net::TcpListener::bind((localhost, suggested)).is_ok());
     }
 }
