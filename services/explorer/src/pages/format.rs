@@ -28,6 +28,36 @@ pub fn number_text(value: f64) -> String {
     }
 }
 
+/// The noun that goes with a count: `one` for exactly one (`1 trace`), `many` otherwise
+/// (`0 traces`, `2 traces`). The templates write the count themselves, often in its own element;
+/// they pass it by reference, hence [`Count`].
+pub fn plural(count: impl Count, one: &'static str, many: &'static str) -> &'static str {
+    if count.is_one() { one } else { many }
+}
+
+/// A count a page writes: `usize` or `u64`, or a reference to one.
+pub trait Count {
+    fn is_one(&self) -> bool;
+}
+
+impl Count for usize {
+    fn is_one(&self) -> bool {
+        *self == 1
+    }
+}
+
+impl Count for u64 {
+    fn is_one(&self) -> bool {
+        *self == 1
+    }
+}
+
+impl<T: Count + ?Sized> Count for &T {
+    fn is_one(&self) -> bool {
+        (**self).is_one()
+    }
+}
+
 /// Milliseconds for people: `0.42 ms`, `12.3 ms`, `1.25 s`.
 pub fn duration_text(ms: f64) -> String {
     if ms >= 1000.0 {
@@ -45,4 +75,19 @@ pub(super) fn attributes_text(attributes: &[(Str, Val)]) -> String {
         .map(|(key, value)| format!("{key}={value}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_of_a_thing_is_singular_and_any_other_count_plural() {
+        assert_eq!(plural(1usize, "trace", "traces"), "trace");
+        // As the templates pass them: by reference.
+        let (one, two): (&u64, &u64) = (&1, &2);
+        assert_eq!(plural(one, "span", "spans"), "span");
+        assert_eq!(plural(0usize, "trace", "traces"), "traces");
+        assert_eq!(plural(two, "log record", "log records"), "log records");
+    }
 }

@@ -35,7 +35,7 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 
-pub use format::{clock, duration_text, number_text};
+pub use format::{clock, duration_text, number_text, plural};
 
 use crate::window::{Shared, Stats};
 
