@@ -272,7 +272,8 @@ mod tests {
     use crate::span::{Origin, StoredSpan, Val};
     use crate::window::{Limits, Window};
 
-    /// A window of `fib` spans: index `i` for `i` in `indexes`, lasting `10 × (i + 1)` ms.
+    /// A window of `fib` spans: index `i` for `i` in `indexes` (`fib.index`, and `url.query` as
+    /// `index=i`), lasting `10 × (i + 1)` ms.
     fn window(indexes: &[i64]) -> Window {
         let origin = Arc::new(Origin {
             resource: vec![("service.name".into(), Val::Str("fib".into()))].into(),
@@ -295,7 +296,14 @@ mod tests {
                     status_message: None,
                     start_unix_nano: 1_000_000_000 * n as u64,
                     end_unix_nano: 1_000_000_000 * n as u64 + 10_000_000 * (index as u64 + 1),
-                    attributes: vec![("fib.index".into(), Val::Int(index))].into(),
+                    attributes: vec![
+                        ("fib.index".into(), Val::Int(index)),
+                        (
+                            "url.query".into(),
+                            Val::Str(format!("index={index}").into()),
+                        ),
+                    ]
+                    .into(),
                     events: Box::new([]),
                     links: Box::new([]),
                     origin: origin.clone(),
@@ -331,6 +339,20 @@ mod tests {
             ]
         );
         assert_eq!((result.matched, result.scanned), (6, 6));
+    }
+
+    #[test]
+    fn groups_of_text_with_numbers_sort_by_the_numbers() {
+        let window = window(&[10, 9, 2, 11, 1, 10]);
+        let groups: Vec<String> = run("group_by=url.query", &window)
+            .rows
+            .iter()
+            .map(|row| row.group[0].to_string())
+            .collect();
+        assert_eq!(
+            groups,
+            ["index=1", "index=2", "index=9", "index=10", "index=11"]
+        );
     }
 
     #[test]

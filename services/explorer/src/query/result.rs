@@ -2,6 +2,7 @@
 //! counts of spans by start time and duration. Serialized as is by `/api/query`; the query page
 //! draws them.
 
+use std::cmp::Ordering;
 use std::fmt;
 
 use serde::Serialize;
@@ -59,8 +60,8 @@ pub struct Bucket {
 pub const HEATMAP_COLUMNS: usize = 40;
 pub const HEATMAP_ROWS: usize = 16;
 
-/// A group's value for one field. Ordered so that numbers sort as numbers and a missing value
-/// comes last.
+/// A group's value for one field. Ordered so that numbers sort as numbers, also within text
+/// (`index=9` before `index=10`, see [`natural_cmp`]), and a missing value comes last.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Key {
     Bool(bool),
@@ -82,13 +83,13 @@ impl Key {
         }
     }
 
-    pub(super) fn cmp(&self, other: &Key) -> std::cmp::Ordering {
+    pub(super) fn cmp(&self, other: &Key) -> Ordering {
         let (a, b) = (self.rank(), other.rank());
         a.0.cmp(&b.0)
             .then(a.1.total_cmp(&b.1))
             .then_with(|| match (self, other) {
-                (Key::Text(a), Key::Text(b)) => a.cmp(b),
-                _ => std::cmp::Ordering::Equal,
+                (Key::Text(a), Key::Text(b)) => natural_cmp(a, b),
+                _ => Ordering::Equal,
             })
     }
 
@@ -109,6 +110,58 @@ impl Key {
             other => Some(other.to_string()),
         }
     }
+}
+
+/// Text in the order people expect: texts that are both numbers (`"2.5"`, `"-10"`) compare as
+/// numbers; otherwise runs of digits compare by their value and the rest as text, so that
+/// `index=9` comes before `index=10` and `fib 2` before `fib 11`. Texts equal in that order
+/// (`index=07`, `index=7`) fall back to plain text order, so that the order stays total.
+pub(super) fn natural_cmp(a: &str, b: &str) -> Ordering {
+    if let (Ok(x), Ok(y)) = (a.trim().parse::<f64>(), b.trim().parse::<f64>())
+        && x.is_finite()
+        && y.is_finite()
+    {
+        return x.total_cmp(&y).then_with(|| a.cmp(b));
+    }
+    let (mut x, mut y) = (a, b);
+    loop {
+        match (x.chars().next(), y.chars().next()) {
+            (None, None) => return a.cmp(b),
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(c), Some(d)) if c.is_ascii_digit() && d.is_ascii_digit() => {
+                let (digits_x, rest_x) = split_digits(x);
+                let (digits_y, rest_y) = split_digits(y);
+                // Without leading zeros, a longer run of digits is the larger number.
+                let (value_x, value_y) = (
+                    digits_x.trim_start_matches('0'),
+                    digits_y.trim_start_matches('0'),
+                );
+                let order = value_x
+                    .len()
+                    .cmp(&value_y.len())
+                    .then_with(|| value_x.cmp(value_y));
+                if order.is_ne() {
+                    return order;
+                }
+                (x, y) = (rest_x, rest_y);
+            }
+            (Some(c), Some(d)) => {
+                if c != d {
+                    return c.cmp(&d);
+                }
+                (x, y) = (&x[c.len_utf8()..], &y[d.len_utf8()..]);
+            }
+        }
+    }
+}
+
+/// The run of ASCII digits `text` starts with, and the rest.
+fn split_digits(text: &str) -> (&str, &str) {
+    text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    )
 }
 
 impl fmt::Display for Key {
@@ -188,5 +241,57 @@ pub(super) fn heatmap(points: &[(u64, u64)]) -> Heatmap {
         rows,
         counts,
         max_count,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sorted(texts: &[&str]) -> Vec<String> {
+        let mut keys: Vec<Key> = texts
+            .iter()
+            .map(|text| Key::Text(text.to_string()))
+            .collect();
+        keys.sort_by(Key::cmp);
+        keys.iter().map(Key::to_string).collect()
+    }
+
+    #[test]
+    fn text_keys_sort_numbers_as_numbers() {
+        assert_eq!(
+            sorted(&["index=10", "index=9", "index=100", "index=1"]),
+            ["index=1", "index=9", "index=10", "index=100"]
+        );
+        assert_eq!(sorted(&["10", "9", "-3", "2.5"]), ["-3", "2.5", "9", "10"]);
+        assert_eq!(sorted(&["2.10", "2.5"]), ["2.10", "2.5"]);
+        assert_eq!(
+            sorted(&["fib b", "fib 11", "fib 2", "fib", "GET /fib"]),
+            ["GET /fib", "fib", "fib 2", "fib 11", "fib b"]
+        );
+        // Equal as numbers, still in one order: plain text decides.
+        assert_eq!(sorted(&["index=7", "index=07"]), ["index=07", "index=7"]);
+        assert_eq!(natural_cmp("a1b2", "a1b10"), Ordering::Less);
+        assert_eq!(natural_cmp("é9", "é10"), Ordering::Less);
+    }
+
+    #[test]
+    fn numbers_come_before_text_and_a_missing_value_last() {
+        let mut keys = vec![
+            Key::Missing,
+            Key::Text("index=2".into()),
+            Key::Int(10),
+            Key::Double(2.5f64.to_bits()),
+        ];
+        keys.sort_by(Key::cmp);
+        assert_eq!(
+            keys,
+            [
+                Key::Double(2.5f64.to_bits()),
+                Key::Int(10),
+                Key::Text("index=2".into()),
+                Key::Missing
+            ]
+        );
     }
 }
