@@ -9,6 +9,7 @@
 //! that every attempt is judged on the same data. A wrong answer gets a nudge, never the answer.
 
 use std::collections::BTreeMap;
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -101,6 +102,7 @@ pub async fn record(binary: &Path, package: &str) -> anyhow::Result<Data> {
     )
     .await?;
     let total = 1 + 2 * ROUNDS;
+    let terminal = std::io::stderr().is_terminal();
     let mut done = 0;
     let mut ask = async |index: u32| -> anyhow::Result<()> {
         let url = format!("{}/fib?index={index}", app.url);
@@ -110,8 +112,8 @@ pub async fn record(binary: &Path, package: &str) -> anyhow::Result<Data> {
             Err(err) => bail!("{err}"),
         }
         done += 1;
-        if done % 20 == 0 || done == total {
-            eprint!("\r  asked {done} of {total} requests");
+        if let Some(update) = progress(done, total, terminal) {
+            eprint!("{update}");
         }
         Ok(())
     };
@@ -120,11 +122,26 @@ pub async fn record(binary: &Path, package: &str) -> anyhow::Result<Data> {
         ask(4).await?;
         ask(5).await?;
     }
-    eprintln!();
+    if terminal {
+        eprintln!();
+    }
     app.terminate();
     app.wait(crate::run::STOP_TIMEOUT).await;
     let spans = receiver.spans();
     measure(&spans, package)
+}
+
+/// What to print after `done` of `total` requests, if anything. On a terminal, one line that
+/// redraws itself (`\r`) every 20 requests, ended by the caller; elsewhere (piped, in a log,
+/// in an editor's output pane, where `\r` would glue the updates into one run-on line) a line
+/// of its own every 100 requests and at the end.
+fn progress(done: usize, total: usize, terminal: bool) -> Option<String> {
+    let text = format!("  asked {done} of {total} requests");
+    match terminal {
+        true if done.is_multiple_of(20) || done == total => Some(format!("\r{text}")),
+        false if done.is_multiple_of(100) || done == total => Some(format!("{text}\n")),
+        _ => None,
+    }
 }
 
 /// The index a server span was asked for, from `url.query` (`index=N`).
@@ -382,6 +399,30 @@ fn judge_why(answer: &str, data: &Data) -> Judgement {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn progress_redraws_one_line_on_a_terminal_and_writes_lines_elsewhere() {
+        let updates = |terminal| -> String {
+            (1..=201)
+                .filter_map(|done| progress(done, 201, terminal))
+                .collect()
+        };
+        let on_terminal = updates(true);
+        assert!(!on_terminal.contains('\n'), "{on_terminal:?}");
+        assert!(on_terminal.starts_with("\r  asked 20 of 201 requests\r"));
+        assert!(on_terminal.ends_with("\r  asked 201 of 201 requests"));
+
+        let piped = updates(false);
+        assert!(!piped.contains('\r'), "{piped:?}");
+        assert_eq!(
+            piped.lines().collect::<Vec<_>>(),
+            [
+                "  asked 100 of 201 requests",
+                "  asked 200 of 201 requests",
+                "  asked 201 of 201 requests"
+            ]
+        );
+    }
 
     #[test]
     fn the_nearest_rank_percentile() {
