@@ -27,6 +27,32 @@ pub struct BuildFailure {
     pub hint: String,
 }
 
+/// What to say before building `package`: that the first build takes a minute or two, but only
+/// when `first` (the first build of this run: in watch mode, later builds reuse its work) and
+/// the package's binary is not in the target directory yet. Otherwise just what is built.
+pub fn building_note(root: &Path, package: &str, first: bool) -> String {
+    note_before_building(&binary_path(root, package), package, first)
+}
+
+fn note_before_building(binary: &Path, package: &str, first: bool) -> String {
+    if first && !binary.exists() {
+        format!("Building {package} (the first build takes a minute or two)…")
+    } else {
+        format!("Building {package}…")
+    }
+}
+
+/// Where cargo puts `package`'s debug binary: under `CARGO_TARGET_DIR` when it is set (relative
+/// to `root`, where cargo runs), else `root/target`.
+fn binary_path(root: &Path, package: &str) -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(|dir| root.join(dir))
+        .unwrap_or_else(|| root.join("target"));
+    target
+        .join("debug")
+        .join(format!("{package}{}", std::env::consts::EXE_SUFFIX))
+}
+
 /// Builds `package` in the workspace at `root` and returns its binary, or why it did not build.
 /// Progress goes to stderr; the learner's own warnings are printed too.
 pub fn build(root: &Path, package: &str, quiet: bool) -> anyhow::Result<Build> {
@@ -205,6 +231,34 @@ pub fn lock_versions(root: &Path, name: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_first_build_is_announced_as_slow_only_before_the_binary_exists() {
+        let dir = std::env::temp_dir().join(format!("checker-note-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let binary = dir.join("exercise-09-x");
+        let _ = std::fs::remove_file(&binary);
+        let slow = "the first build takes a minute or two";
+        assert!(note_before_building(&binary, "exercise-09-x", true).contains(slow));
+        // Not the first build of this run (watch mode, after a save): no warning.
+        assert_eq!(
+            note_before_building(&binary, "exercise-09-x", false),
+            "Building exercise-09-x…"
+        );
+        // Built before, by an earlier run: no warning either.
+        std::fs::write(&binary, "").unwrap();
+        assert_eq!(
+            note_before_building(&binary, "exercise-09-x", true),
+            "Building exercise-09-x…"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+        // The real path: the workspace's target directory, where the tests' own binaries are.
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        assert!(
+            binary_path(&root, "checker")
+                .ends_with(format!("debug/checker{}", std::env::consts::EXE_SUFFIX))
+        );
+    }
 
     /// The E0277 rustc 1.95 gives for a tracing-opentelemetry made for another OpenTelemetry
     /// line (0.32 with opentelemetry 0.33), as [`diagnostic_text`] flattens it.

@@ -13,7 +13,7 @@ use anyhow::{Context, bail};
 use checker::check::{self, Subject};
 use checker::puzzle::{self, Judgement};
 use checker::report::{self, Style};
-use checker::{progress, settings};
+use checker::{compile, progress, settings};
 use clap::{Parser, Subcommand};
 use notify::Watcher;
 
@@ -82,7 +82,7 @@ fn main() -> ExitCode {
             if watch {
                 watch_loop(&root, &subject, style)
             } else {
-                check_once(&root, &subject, style)
+                check_once(&root, &subject, style, true)
             }
         }
         Command::Puzzle {
@@ -173,11 +173,15 @@ fn package_dir(root: &Path, package: &str) -> anyhow::Result<PathBuf> {
         .with_context(|| format!("no package {package:?} in the workspace"))
 }
 
-fn check_once(root: &Path, subject: &Subject, style: Style) -> anyhow::Result<ExitCode> {
-    eprintln!(
-        "Building {} (the first build takes a minute or two)…",
-        subject.package
-    );
+/// Builds and checks the step once. `first`: the first build of this run, the only one that may
+/// be slow (see [`compile::building_note`]).
+fn check_once(
+    root: &Path,
+    subject: &Subject,
+    style: Style,
+    first: bool,
+) -> anyhow::Result<ExitCode> {
+    eprintln!("{}", compile::building_note(root, &subject.package, first));
     let report = check::check(root, subject, false)?;
     print!("{}", report::render(&report, style));
     let notes = settings::notes(&root.join(".env"));
@@ -209,11 +213,13 @@ fn watch_loop(root: &Path, subject: &Subject, style: Style) -> anyhow::Result<Ex
     watcher
         .watch(&dir, notify::RecursiveMode::Recursive)
         .with_context(|| format!("could not watch {}", dir.display()))?;
+    let mut first = true;
     loop {
         if style == Style::Color {
             print!("\x1b[2J\x1b[H"); // a clean screen for each check
         }
-        check_once(root, subject, style)?;
+        check_once(root, subject, style, first)?;
+        first = false;
         println!(
             "\nWatching {} — save a file to check again; Ctrl-C to stop.",
             subject.crate_dir.display()
