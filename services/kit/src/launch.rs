@@ -8,9 +8,22 @@
 //! 3. start the app, whose output goes straight to the terminal, and wait for it to stop;
 //! 4. then stop the explorer.
 //!
-//! Ctrl-C reaches both programs by itself (the terminal signals the whole foreground process
-//! group) and each stops gracefully. A SIGINT or SIGTERM sent to the kit alone is passed on to
-//! the app as a SIGTERM (a second one, after Ctrl-C, changes nothing).
+//! # Stopping: one Ctrl-C, the app first, the explorer last
+//!
+//! The app must stop before the explorer, so that its last spans, flushed as it stops, still
+//! find the explorer listening. So the explorer runs in a process group of its own: the
+//! terminal's Ctrl-C (a SIGINT to its whole foreground group) reaches the kit and the app, not
+//! the explorer. The app stops gracefully and flushes; once it has exited, the kit stops the
+//! explorer with a SIGTERM (and kills it if it has not within [`EXPLORER_STOP`]). The explorer
+//! keeps its spans in memory only: SIGTERM, which it leaves to the system, ends it at once, with
+//! nothing lost that stopping would have kept.
+//!
+//! A SIGINT or SIGTERM that reaches the kit is passed on to the app as a SIGTERM: that is how
+//! `kill <the kit's PID>` stops the app. The kit cannot tell whether the app got the terminal's
+//! SIGINT too, so after a Ctrl-C the app gets two signals a tenth of a second apart. The app
+//! counts them as one press (`sequence::shutdown`: a signal within half a second of the last one
+//! is the same Ctrl-C); only a second Ctrl-C, later than that, stops it without waiting. The
+//! terminal closing (SIGHUP) is noted the same way, so that the explorer is stopped then too.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, ExitCode, Stdio};
@@ -72,8 +85,8 @@ pub fn app_with_explorer(
         .current_dir(&project.root)
         .spawn()
         .with_context(|| format!("could not start {package}"))?;
-    // Ctrl-C and SIGTERM are noted, not obeyed: the kit outlives the app, so that it can stop
-    // the explorer once the app is done.
+    // Ctrl-C, SIGTERM and SIGHUP are noted, not obeyed: the kit outlives the app, so that it can
+    // stop the explorer once the app is done.
     signals::noted::install();
     let status = loop {
         if signals::noted::requested() {
@@ -95,7 +108,12 @@ pub fn app_with_explorer(
 /// Starts the explorer and waits for its first line (its URL, or why it could not start).
 /// `None` when it did not start: the app runs without it.
 fn start_explorer(binary: &std::path::Path) -> Option<Child> {
-    let mut child = match Command::new(binary).stdout(Stdio::piped()).spawn() {
+    let mut command = Command::new(binary);
+    command.stdout(Stdio::piped());
+    // A group of its own, out of the terminal's reach: the kit stops it, after the app.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    let mut child = match command.spawn() {
         Ok(child) => child,
         Err(err) => {
             eprintln!("The trace explorer did not start ({err}); the app starts without it.");

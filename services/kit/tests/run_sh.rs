@@ -275,6 +275,7 @@ struct Started {
 impl Started {
     fn new(args: &[&str], env: &[(&str, String)]) -> Started {
         use std::io::BufRead;
+        use std::os::unix::process::CommandExt;
         let mut child = Command::new("bash")
             .arg(repo_root().join("run.sh"))
             .args(args)
@@ -283,6 +284,9 @@ impl Started {
             .envs(env.iter().map(|(name, value)| (name, value)))
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
+            // A process group of its own, as a terminal gives a command it runs: the group's id
+            // is the child's PID, for a Ctrl-C to the whole group.
+            .process_group(0)
             .spawn()
             .unwrap();
         let (sender, lines) = std::sync::mpsc::channel();
@@ -328,6 +332,11 @@ impl Started {
         signals::send(self.child.id(), signals::Signal::Terminate);
     }
 
+    /// One Ctrl-C, as a terminal sends it: a SIGINT to every process of the group.
+    fn interrupt_group(&self) {
+        signals::send_to_group(self.child.id(), signals::Signal::Interrupt);
+    }
+
     fn exit_status(&mut self) -> std::process::ExitStatus {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
         loop {
@@ -340,6 +349,17 @@ impl Started {
                 self.seen.join("\n")
             );
             std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Started {
+    /// When a test fails half-way, the kit and the app are killed with their group. (Not the
+    /// explorer, which has a group of its own: a failed test may leave it running.)
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            signals::send_to_group(self.child.id(), signals::Signal::Kill);
+            let _ = self.child.wait();
         }
     }
 }
@@ -452,4 +472,267 @@ fn the_doctor_says_when_the_otlp_ports_are_taken_and_that_it_is_fine() {
         )),
         "{text}"
     );
+}
+
+// One Ctrl-C in a terminal: a SIGINT to the whole foreground group, kit and app alike, while
+// requests are in flight. The app must stop gracefully (once, though the kit passes a SIGTERM on
+// as well), flush every span of every answered request, and say "Stopped."; the explorer must
+// still be listening for those last spans.
+
+/// The requests in flight: a few clicks' worth, each on a thread of its own.
+const IN_FLIGHT: [u32; 4] = [12, 12, 12, 14];
+
+/// A span as the explorer's API or the receiver gives it: enough to tell whether a trace is whole.
+#[derive(Debug)]
+struct Span {
+    trace_id: String,
+    span_id: String,
+    parent: Option<String>,
+    kind: String,
+}
+
+/// `GET /fib?index=N` for each of `indexes`, each from a thread: the answer's status line and
+/// body, or `None` when no answer came.
+fn send_requests(port: u16, indexes: &[u32]) -> Vec<std::thread::JoinHandle<Option<String>>> {
+    indexes
+        .iter()
+        .map(|&index| {
+            std::thread::spawn(move || {
+                use std::io::{Read, Write};
+                let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+                stream
+                    .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+                    .ok()?;
+                write!(
+                    stream,
+                    "GET /fib?index={index} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"
+                )
+                .ok()?;
+                let mut response = String::new();
+                stream.read_to_string(&mut response).ok()?;
+                (!response.is_empty()).then_some(response)
+            })
+        })
+        .collect()
+}
+
+/// Checks that `spans` are every span of `answered` requests, and no more: one trace per request,
+/// whose root is the request's server span; every span's parent is there; every client span (a
+/// sub-request) has the server span that answered it. Returns how many server spans there are.
+fn assert_whole(spans: &[Span], answered: usize, printed: &str) -> usize {
+    use std::collections::{BTreeMap, HashSet};
+    let mut traces: BTreeMap<&str, Vec<&Span>> = BTreeMap::new();
+    for span in spans {
+        traces.entry(&span.trace_id).or_default().push(span);
+    }
+    assert_eq!(
+        traces.len(),
+        answered,
+        "one trace per request; printed:\n{printed}"
+    );
+    for (trace, spans) in &traces {
+        let ids: HashSet<&str> = spans.iter().map(|span| span.span_id.as_str()).collect();
+        let roots: Vec<_> = spans.iter().filter(|span| span.parent.is_none()).collect();
+        assert!(
+            roots.len() == 1 && roots[0].kind == "server",
+            "trace {trace}: roots {roots:?}"
+        );
+        for span in spans {
+            if let Some(parent) = &span.parent {
+                assert!(
+                    ids.contains(parent.as_str()),
+                    "trace {trace}: the parent of {span:?} never arrived; printed:\n{printed}"
+                );
+            }
+            if span.kind == "client" {
+                let answers = spans
+                    .iter()
+                    .filter(|s| s.kind == "server" && s.parent.as_deref() == Some(&span.span_id))
+                    .count();
+                assert_eq!(
+                    answers, 1,
+                    "trace {trace}: the server span of {span:?}; printed:\n{printed}"
+                );
+            }
+        }
+    }
+    spans.iter().filter(|span| span.kind == "server").count()
+}
+
+/// The environment of a run whose spans leave the app only at its flush (or in full batches):
+/// without the flush, most would never arrive.
+fn flushed_only_at_the_end(app: u16, otlp_http: String) -> Vec<(&'static str, String)> {
+    vec![
+        ("APP_PORT", app.to_string()),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", otlp_http),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf".into()),
+        ("OTEL_BSP_SCHEDULE_DELAY", "60000".into()),
+        ("OTEL_BLRP_SCHEDULE_DELAY", "60000".into()),
+        ("OTEL_METRIC_EXPORT_INTERVAL", "60000".into()),
+    ]
+}
+
+/// Requests sent, one Ctrl-C to the group once they are in flight (`after`), and their answers,
+/// each checked. Returns the line the app printed as it began to stop, and the requests answered.
+///
+/// `freeze_the_kit`: the kit is frozen (SIGSTOP) just before, so that it cannot stop the explorer
+/// until the test has read it; its SIGINT waits, and comes when it is thawed.
+fn ctrl_c_while_busy(
+    run: &mut Started,
+    app: u16,
+    after: std::time::Duration,
+    freeze_the_kit: bool,
+) -> (String, Vec<u32>) {
+    let requests = send_requests(app, &IN_FLIGHT);
+    std::thread::sleep(after);
+    if freeze_the_kit {
+        signals::send(run.child.id(), signals::Signal::Freeze);
+    }
+    run.interrupt_group();
+    let stopping = run.wait_for("Stopping");
+    let answers: Vec<_> = requests.into_iter().map(|r| r.join().unwrap()).collect();
+    let mut answered = Vec::new();
+    for (index, answer) in IN_FLIGHT.iter().zip(answers) {
+        let answer = answer.unwrap_or_else(|| {
+            panic!(
+                "/fib?index={index} in flight got no answer; printed:\n{}",
+                run.seen.join("\n")
+            )
+        });
+        assert!(
+            answer.starts_with("HTTP/1.0 200")
+                && answer
+                    .trim_end()
+                    .ends_with(&sequence::fib_iterative(*index).to_string()),
+            "/fib?index={index}: {answer}"
+        );
+        answered.push(*index);
+    }
+    (stopping, answered)
+}
+
+/// What every such run must have printed: one graceful stop, to the end.
+fn assert_stopped_once(run: &Started) {
+    let printed = run.seen.join("\n");
+    assert!(
+        run.seen.iter().any(|line| line.trim() == "Stopped."),
+        "{printed}"
+    );
+    assert!(!printed.contains("Stopping now"), "{printed}");
+    assert!(!printed.contains("Stopped without"), "{printed}");
+}
+
+#[test]
+fn one_ctrl_c_to_the_group_stops_the_app_first_and_every_span_reaches_the_explorer() {
+    let (app, ui, grpc, http) = (free_port(), free_port(), free_port(), free_port());
+    let mut env = flushed_only_at_the_end(app, format!("http://127.0.0.1:{http}"));
+    env.extend([
+        ("EXPLORER_PORT", ui.to_string()),
+        ("EXPLORER_OTLP_GRPC_PORT", grpc.to_string()),
+        ("EXPLORER_OTLP_HTTP_PORT", http.to_string()),
+    ]);
+    let mut run = Started::new(&["07", "--solution"], &env);
+    run.wait_for("Trace explorer: ");
+    run.wait_for(&format!("Sequence of numbers: http://127.0.0.1:{app}"));
+
+    // Step 07 remembers the numbers it computed: its requests are quick, so the Ctrl-C follows
+    // them closely. The app stops (and exits) in a moment: the kit, which would stop the
+    // explorer at once then, is frozen until the explorer has been read. (That the SIGTERM the
+    // kit passes on is not a second Ctrl-C is for the step 03 test below, whose app is busy.)
+    let (_, answered) =
+        ctrl_c_while_busy(&mut run, app, std::time::Duration::from_millis(20), true);
+    run.wait_for("Stopped.");
+
+    let list: serde_json::Value =
+        serde_json::from_str(&http_get(ui, "/api/traces?limit=1000")).unwrap();
+    let mut spans = Vec::new();
+    for trace in list.as_array().unwrap() {
+        let id = trace["trace_id"].as_str().unwrap();
+        let trace: serde_json::Value =
+            serde_json::from_str(&http_get(ui, &format!("/api/traces/{id}"))).unwrap();
+        for span in trace["spans"].as_array().unwrap() {
+            spans.push(Span {
+                trace_id: span["trace_id"].as_str().unwrap().into(),
+                span_id: span["span_id"].as_str().unwrap().into(),
+                parent: span["parent_span_id"].as_str().map(String::from),
+                kind: span["kind"].as_str().unwrap().into(),
+            });
+        }
+    }
+    signals::send(run.child.id(), signals::Signal::Thaw);
+    let status = run.exit_status();
+    let printed = run.seen.join("\n");
+    assert!(status.success(), "{status:?}; printed:\n{printed}");
+    assert_stopped_once(&run);
+    let servers = assert_whole(&spans, answered.len(), &printed);
+    assert!(servers > answered.len(), "sub-requests were traced too");
+
+    // Then the kit stopped the explorer: its ports are free again.
+    for port in [app, ui, grpc, http] {
+        assert!(
+            std::net::TcpListener::bind(("127.0.0.1", port)).is_ok(),
+            "port {port} is still taken; printed:\n{printed}"
+        );
+    }
+}
+
+/// `./run.sh STEP --solution --no-explorer`, its telemetry to a receiver, one Ctrl-C while busy:
+/// the spans that arrived, and the requests answered.
+fn ctrl_c_without_the_explorer(
+    step: &str,
+    after: std::time::Duration,
+) -> (Vec<Span>, Vec<u32>, String, Started) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let receiver = runtime.block_on(receiver::Receiver::start()).unwrap();
+    let app = free_port();
+    let env = flushed_only_at_the_end(app, receiver.http_endpoint());
+    let mut run = Started::new(&[step, "--solution", "--no-explorer"], &env);
+    run.wait_for(&format!("Sequence of numbers: http://127.0.0.1:{app}"));
+    let (stopping, answered) = ctrl_c_while_busy(&mut run, app, after, false);
+    let status = run.exit_status();
+    assert!(
+        status.success(),
+        "{status:?}; printed:\n{}",
+        run.seen.join("\n")
+    );
+    // Everything printed up to the exit, "Stopped." included.
+    while let Ok(line) = run.lines.recv_timeout(std::time::Duration::from_secs(2)) {
+        run.seen.push(line);
+    }
+    assert_stopped_once(&run);
+    let spans = receiver
+        .spans()
+        .into_iter()
+        .map(|span| Span {
+            trace_id: span.trace_id,
+            span_id: span.span_id,
+            parent: span.parent_span_id,
+            kind: format!("{:?}", span.kind).to_lowercase(),
+        })
+        .collect();
+    (spans, answered, stopping, run)
+}
+
+#[test]
+fn one_ctrl_c_to_the_group_without_the_explorer_flushes_every_span_of_step_07() {
+    let (spans, answered, _, run) =
+        ctrl_c_without_the_explorer("07", std::time::Duration::from_millis(20));
+    let servers = assert_whole(&spans, answered.len(), &run.seen.join("\n"));
+    assert!(servers > answered.len(), "sub-requests were traced too");
+}
+
+#[test]
+fn one_ctrl_c_to_the_group_without_the_explorer_flushes_every_span_of_step_03_exactly() {
+    // Step 03 computes every number anew: index 14 alone is 1,219 requests, so they are still
+    // in flight a quarter of a second later.
+    let (spans, answered, stopping, run) =
+        ctrl_c_without_the_explorer("03", std::time::Duration::from_millis(250));
+    let printed = run.seen.join("\n");
+    assert!(
+        stopping.contains("finishing"),
+        "{stopping}; printed:\n{printed}"
+    );
+    let servers = assert_whole(&spans, answered.len(), &printed);
+    let expected: u64 = answered.iter().map(|&i| sequence::requests_for(i)).sum();
+    assert_eq!(servers as u64, expected, "printed:\n{printed}");
 }

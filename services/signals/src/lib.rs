@@ -21,6 +21,10 @@ pub enum Signal {
     Terminate,
     /// SIGKILL: stop now, no questions.
     Kill,
+    /// SIGSTOP: freeze the process where it is (tests use it to hold a program still).
+    Freeze,
+    /// SIGCONT: let a frozen process go on.
+    Thaw,
 }
 
 #[cfg(unix)]
@@ -30,6 +34,8 @@ impl Signal {
             Signal::Interrupt => libc::SIGINT,
             Signal::Terminate => libc::SIGTERM,
             Signal::Kill => libc::SIGKILL,
+            Signal::Freeze => libc::SIGSTOP,
+            Signal::Thaw => libc::SIGCONT,
         }
     }
 }
@@ -59,8 +65,9 @@ pub fn send_to_group(group: u32, signal: Signal) {
     let _ = (group, signal);
 }
 
-/// Ctrl-C and SIGTERM, noted rather than obeyed: the kit outlives its children, so that it can
-/// stop them in order once they are done.
+/// Ctrl-C, SIGTERM and SIGHUP, noted rather than obeyed: the kit outlives its children, so that it
+/// can stop them in order once they are done (a child in a process group of its own, which the
+/// terminal's signals do not reach, is then stopped by the kit alone).
 pub mod noted {
     use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -72,7 +79,8 @@ pub mod noted {
         NOTED.store(true, Ordering::SeqCst);
     }
 
-    /// From now on, SIGINT and SIGTERM only note that they came (see [`requested`]).
+    /// From now on, SIGINT, SIGTERM and SIGHUP (the terminal closed) only note that they came (see
+    /// [`requested`]).
     pub fn install() {
         #[cfg(unix)]
         {
@@ -82,6 +90,7 @@ pub mod noted {
             unsafe {
                 libc::signal(libc::SIGINT, handler);
                 libc::signal(libc::SIGTERM, handler);
+                libc::signal(libc::SIGHUP, handler);
             }
         }
     }
@@ -139,5 +148,13 @@ mod tests {
             std::thread::sleep(Duration::from_millis(5));
         }
         assert!(!noted::requested());
+
+        // The terminal closing (SIGHUP) is noted too, rather than ending the kit.
+        // SAFETY: kill(2) on our own PID, with a handler installed; no memory effects.
+        unsafe { libc::kill(libc::getpid(), libc::SIGHUP) };
+        while !noted::requested() {
+            assert!(Instant::now() < deadline, "SIGHUP was not noted");
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
 }
