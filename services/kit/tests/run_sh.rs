@@ -354,10 +354,20 @@ impl Started {
 }
 
 impl Drop for Started {
-    /// When a test fails half-way, the kit and the app are killed with their group. (Not the
-    /// explorer, which has a group of its own: a failed test may leave it running.)
+    /// When a test fails half-way, the kit is asked to stop as `kill` would (thawed first, if the
+    /// test froze it), so that it stops the explorer too, which has a process group of its own;
+    /// if it has not within 5 s, its group (the kit and the app) is killed.
     fn drop(&mut self) {
         if let Ok(None) = self.child.try_wait() {
+            signals::send(self.child.id(), signals::Signal::Thaw);
+            signals::send(self.child.id(), signals::Signal::Terminate);
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+            while std::time::Instant::now() < deadline {
+                if let Ok(Some(_)) = self.child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
             signals::send_to_group(self.child.id(), signals::Signal::Kill);
             let _ = self.child.wait();
         }
