@@ -18,7 +18,7 @@
 pub mod sampler;
 pub mod settings;
 
-pub use sampler::{HeadSampler, head_sampler, sampler_ratio};
+pub use sampler::sampler_ratio;
 pub use settings::{
     Exporter, batch_config, logs_exporter, metric_export_interval, metrics_exporter,
     traces_exporter,

@@ -1,13 +1,13 @@
-//! Head sampling as `OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG` say, with errors that say
-//! what to type.
+//! The share of traces to keep, as `OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG` say, with
+//! errors that say what to type. Step 08 builds its sampler from it; the kit builds none.
 //!
 //! The SDK reads both variables by itself, but a value it cannot use (`0,25`, `25%`, a typo in
 //! the sampler's name) makes it fall back to keeping every trace, with a warning only its internal
 //! logs show: the learner sees all their traces and concludes that sampling does not work.
-//! [`head_sampler`] reads the same variables, the same way, and refuses such a value with a
-//! sentence that names the fix. It also says which share of new traces the sampler keeps, which
-//! the SDK's `Sampler` does not tell: what a backend needs to weight the kept traces (step 08's
-//! `SampleRate`).
+//! [`sampler_ratio`] reads the same variables, the same way, and refuses such a value with a
+//! sentence that names the fix. It gives the share of new traces to keep, which the learner's
+//! sampler uses, and which the SDK's `Sampler` does not tell: what a backend needs to weight the
+//! kept traces (step 08's `SampleRate`).
 //!
 //! The values, as the specification defines them (names are case-insensitive; surrounding
 //! spaces are ignored; an empty variable counts as unset):
@@ -25,7 +25,6 @@
 //! samplers only, as the specification says (the others ignore it).
 
 use anyhow::bail;
-use opentelemetry_sdk::trace::Sampler;
 
 /// The samplers the specification names and this SDK implements, in the specification's order.
 pub const SAMPLER_NAMES: [&str; 6] = [
@@ -43,27 +42,6 @@ pub const DEFAULT_SAMPLER: &str = "parentbased_always_on";
 /// Names the specification knows but the Rust SDK does not implement.
 const NOT_IMPLEMENTED: [&str; 3] = ["jaeger_remote", "parentbased_jaeger_remote", "xray"];
 
-/// The head sampler the environment asks for.
-#[derive(Debug, Clone)]
-pub struct HeadSampler {
-    /// The SDK's sampler, for `SdkTracerProvider::builder().with_sampler(…)`, alone or inside a
-    /// sampler of your own.
-    pub sampler: Sampler,
-    /// The share of new traces (those that start here) it keeps, from 0 to 1: 1 for
-    /// `always_on`, 0 for `always_off`, the argument for the ratio samplers.
-    pub ratio: f64,
-    /// Its name as the specification writes it, e.g. `parentbased_traceidratio`.
-    pub name: &'static str,
-}
-
-/// The head sampler from `OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG` (see the module's
-/// doc), or an error that says what is wrong with them and what to write instead.
-pub fn head_sampler() -> anyhow::Result<HeadSampler> {
-    let sampler = std::env::var("OTEL_TRACES_SAMPLER").ok();
-    let argument = std::env::var("OTEL_TRACES_SAMPLER_ARG").ok();
-    parse_head_sampler(sampler.as_deref(), argument.as_deref())
-}
-
 /// The share of new traces, from 0 to 1, that `OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG`
 /// ask to keep: the argument for the ratio samplers, 1 for `always_on` and the default, 0 for
 /// `always_off`. Or an error that says what is wrong with them and what to write instead.
@@ -72,14 +50,19 @@ pub fn head_sampler() -> anyhow::Result<HeadSampler> {
 /// `Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(ratio)))`, which keeps that share
 /// of the traces that start in the app, and follows the caller's decision in the others.
 pub fn sampler_ratio() -> anyhow::Result<f64> {
-    Ok(head_sampler()?.ratio)
+    let sampler = std::env::var("OTEL_TRACES_SAMPLER").ok();
+    let argument = std::env::var("OTEL_TRACES_SAMPLER_ARG").ok();
+    let (_name, ratio) = parse_head_sampler(sampler.as_deref(), argument.as_deref())?;
+    Ok(ratio)
 }
 
-/// [`head_sampler`] on the variables' values (`None` when unset), for tests.
-pub fn parse_head_sampler(
+/// The sampler the variables' values name (`None` when unset), as the specification spells it,
+/// and the share of new traces it keeps: 1 for `always_on`, 0 for `always_off`, the argument for
+/// the ratio samplers. Or why they are not a sampler.
+fn parse_head_sampler(
     sampler: Option<&str>,
     argument: Option<&str>,
-) -> anyhow::Result<HeadSampler> {
+) -> anyhow::Result<(&'static str, f64)> {
     let given = sampler.map(str::trim).filter(|value| !value.is_empty());
     let name = match given {
         None => DEFAULT_SAMPLER,
@@ -90,19 +73,7 @@ pub fn parse_head_sampler(
         "always_off" | "parentbased_always_off" => 0.0,
         _ => ratio(argument)?,
     };
-    let sampler = match name {
-        "always_on" => Sampler::AlwaysOn,
-        "always_off" => Sampler::AlwaysOff,
-        "traceidratio" => Sampler::TraceIdRatioBased(ratio),
-        "parentbased_always_on" => Sampler::ParentBased(Box::new(Sampler::AlwaysOn)),
-        "parentbased_always_off" => Sampler::ParentBased(Box::new(Sampler::AlwaysOff)),
-        _ => Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(ratio))),
-    };
-    Ok(HeadSampler {
-        sampler,
-        ratio,
-        name,
-    })
+    Ok((name, ratio))
 }
 
 /// The specification's spelling of `value`, or why it is not a sampler.
@@ -226,49 +197,32 @@ mod tests {
     }
 
     fn ratio_of(sampler: &str, argument: Option<&str>) -> f64 {
-        parse_head_sampler(Some(sampler), argument).unwrap().ratio
+        parse_head_sampler(Some(sampler), argument).unwrap().1
     }
 
     #[test]
     fn unset_is_parentbased_always_on_keeping_everything() {
         for (sampler, argument) in [(None, None), (Some(""), Some("")), (Some("  "), None)] {
             let head = parse_head_sampler(sampler, argument).unwrap();
-            assert_eq!(head.name, "parentbased_always_on");
-            assert_eq!(head.ratio, 1.0);
-            assert_eq!(
-                format!("{:?}", head.sampler),
-                format!("{:?}", Sampler::ParentBased(Box::new(Sampler::AlwaysOn)))
-            );
+            assert_eq!(head.0, "parentbased_always_on");
+            assert_eq!(head.1, 1.0);
         }
     }
 
     #[test]
     fn every_sampler_of_the_specification_with_its_ratio() {
         let expected = [
-            ("always_on", Sampler::AlwaysOn, 1.0),
-            ("always_off", Sampler::AlwaysOff, 0.0),
-            ("traceidratio", Sampler::TraceIdRatioBased(0.25), 0.25),
-            (
-                "parentbased_always_on",
-                Sampler::ParentBased(Box::new(Sampler::AlwaysOn)),
-                1.0,
-            ),
-            (
-                "parentbased_always_off",
-                Sampler::ParentBased(Box::new(Sampler::AlwaysOff)),
-                0.0,
-            ),
-            (
-                "parentbased_traceidratio",
-                Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(0.25))),
-                0.25,
-            ),
+            ("always_on", 1.0),
+            ("always_off", 0.0),
+            ("traceidratio", 0.25),
+            ("parentbased_always_on", 1.0),
+            ("parentbased_always_off", 0.0),
+            ("parentbased_traceidratio", 0.25),
         ];
-        for (name, sampler, ratio) in expected {
+        for (name, ratio) in expected {
             let head = parse_head_sampler(Some(name), Some("0.25")).unwrap();
-            assert_eq!(head.name, name);
-            assert_eq!(head.ratio, ratio, "{name}");
-            assert_eq!(format!("{:?}", head.sampler), format!("{sampler:?}"));
+            assert_eq!(head.0, name);
+            assert_eq!(head.1, ratio, "{name}");
         }
     }
 
@@ -276,8 +230,8 @@ mod tests {
     fn spaces_and_capitals_are_tolerated() {
         let head =
             parse_head_sampler(Some("  ParentBased_TraceIdRatio \n"), Some(" 0.25 ")).unwrap();
-        assert_eq!(head.name, "parentbased_traceidratio");
-        assert_eq!(head.ratio, 0.25);
+        assert_eq!(head.0, "parentbased_traceidratio");
+        assert_eq!(head.1, 0.25);
     }
 
     #[test]
