@@ -23,7 +23,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Debug;
 use std::io::Write;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 
 use tracing_core::field::{Field, Visit};
 use tracing_core::{Event, Level, Subscriber};
@@ -115,30 +115,34 @@ impl Signal {
 
 /// The layer: see the module's doc.
 pub struct Warnings {
-    out: Mutex<Box<dyn Write + Send>>,
-    state: Arc<Mutex<State>>,
+    state: Mutex<State>,
 }
 
-/// What has been said: the signals failing now, and where the first of them failed.
-#[derive(Default)]
+/// What has been said, and where to say more: the signals failing now, where the first of them
+/// failed, and the writer.
 struct State {
     failing: BTreeSet<Signal>,
     destination: String,
+    out: Box<dyn Write + Send>,
+}
+
+impl State {
+    fn say(&mut self, line: &str) {
+        let _ = writeln!(self.out, "{line}");
+        let _ = self.out.flush();
+    }
 }
 
 impl Warnings {
     /// A layer that writes its lines to `out`.
     pub fn to(out: Box<dyn Write + Send>) -> Warnings {
         Warnings {
-            out: Mutex::new(out),
-            state: Arc::default(),
+            state: Mutex::new(State {
+                failing: BTreeSet::new(),
+                destination: String::new(),
+                out,
+            }),
         }
-    }
-
-    fn say(&self, line: &str) {
-        let mut out = self.out.lock().unwrap_or_else(PoisonError::into_inner);
-        let _ = writeln!(out, "{line}");
-        let _ = out.flush();
     }
 
     /// A failure: said if nothing was failing before.
@@ -148,25 +152,24 @@ impl Warnings {
         if !state.failing.insert(signal) || !first {
             return;
         }
-        state.destination = destination;
-        self.say(&format!(
+        let line = format!(
             "telemetry: could not send {} to {}: {reason}\n  \
              Is a Collector listening there? Start one with `docker compose up`, or point \
              OTEL_EXPORTER_OTLP_ENDPOINT elsewhere (OTLP/HTTP is port 4318). The app keeps \
              serving; this is said once.",
             signal.items(),
-            state.destination,
-        ));
+            destination,
+        );
+        state.destination = destination;
+        state.say(&line);
     }
 
     /// A success: said if it ends the failures.
     fn succeeded(&self, signal: Signal) {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         if state.failing.remove(&signal) && state.failing.is_empty() {
-            self.say(&format!(
-                "telemetry: sending to {} again.",
-                state.destination
-            ));
+            let line = format!("telemetry: sending to {} again.", state.destination);
+            state.say(&line);
         }
     }
 }
@@ -250,6 +253,7 @@ impl Visit for Fields {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
 
     /// A writer the test reads back.
     #[derive(Clone, Default)]
