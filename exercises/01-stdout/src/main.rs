@@ -3,7 +3,8 @@
 //! Run with: `./run.sh 01` (or `cargo run -p exercise-01-stdout`), then
 //! `curl 'http://127.0.0.1:8090/fib?index=2'` and watch the terminal.
 //!
-//! The step's README.md has the goal, what you should see, and hints.
+//! The step's README.md has the goal and what you should see. Each `TODO(01)` says what to do
+//! there; stuck, `./run.sh hint 01` gives a hint, one level more each time you ask.
 //!
 //! `GET /fib?index=N` answers F(N), the N-th Fibonacci number. For N ≥ 2 it does not compute
 //! anything itself: it asks *this same server* for F(N-1) and F(N-2) over HTTP, both at once,
@@ -18,7 +19,8 @@
 //! `sequence` crate under `services/sequence`.
 
 mod server;
-// TODO(01): declare the module in telemetry.rs: `mod telemetry;`
+// TODO(01): `telemetry.rs` is a file of this crate, but not yet a module of it: declare it here,
+//   once it holds the two functions `main` needs.
 
 use sequence::Config;
 use sequence::shutdown::Drain;
@@ -34,8 +36,9 @@ async fn main() -> Result<(), sequence::Fatal> {
     // includes "could not send spans to …": the OpenTelemetry SDK says so no other way.
     sequence::warnings::init();
 
-    // TODO(01): Telemetry first, so that every request is traced: call
-    //   `telemetry::init_traces()` and keep the provider it returns until the end of `main`.
+    // TODO(01): Telemetry first, before the server exists, so that every request is traced: set
+    //   up the tracer provider (your `telemetry::init_traces`), and keep what it returns for as
+    //   long as the server runs. Dropped, it could not be shut down below.
 
     // 2. Listen before anything else: `/fib` calls this server, so it needs to know its own URL.
     let listener = sequence::net::bind(&config).await?;
@@ -51,8 +54,8 @@ async fn main() -> Result<(), sequence::Fatal> {
         .with_graceful_shutdown(drain.stop_requested())
         .await?;
 
-    // TODO(01): Every request has been answered: now flush their spans, with
-    //   `telemetry::shutdown(tracer_provider).await`.
+    // TODO(01): Every request has been answered: now flush their spans, with the provider kept
+    //   above (your `telemetry::shutdown`), before the process exits and takes them with it.
     println!("Stopped.");
     Ok(())
 }

@@ -1,13 +1,7 @@
 //! The routes and the `/fib` handler: the code the workshop's steps instrument.
 
-// TODO(01): The server span needs these; uncomment them as you use them:
-//   use std::sync::Arc;
-//   use axum::extract::{MatchedPath, Request};
-//   use axum::middleware::{self, Next};
-//   use axum::response::Response;
-//   use opentelemetry::global::{self, BoxedTracer};
-//   use opentelemetry::trace::{FutureExt, SpanKind, TraceContextExt, Tracer};
-//   use opentelemetry::Context;
+// TODO(01): The server span needs more `use` lines here, one for each item you use: your
+//   editor's quick fix, or the compiler's "consider importing" help, finds where each one lives.
 use axum::Router;
 use axum::extract::{RawQuery, State};
 use axum::routing::get;
@@ -22,8 +16,9 @@ pub struct AppState {
     upstream: String,
     /// The largest index `/fib` accepts (`FIB_MAX_INDEX`).
     max_index: u32,
-    // TODO(01): A tracer makes spans. Keep one here for every request to share, as
-    //   `tracer: Arc<BoxedTracer>`: `global::tracer("fib")` takes a lock each time it is called.
+    // TODO(01): A tracer makes spans. Keep one here, for every request to share: asking the
+    //   global provider for one takes a lock each time. Look up: `global::tracer`, `BoxedTracer`.
+    //   https://docs.rs/opentelemetry/0.33.1/opentelemetry/global/fn.tracer.html
 }
 
 impl AppState {
@@ -33,14 +28,15 @@ impl AppState {
             client: sequence::net::client(config)?,
             upstream: config.upstream(own_url),
             max_index: config.max_index,
-            // TODO(01): `tracer: Arc::new(global::tracer("fib"))`. The global tracer provider
-            //   must be installed by then: `main` calls `init_traces` first.
+            // TODO(01): The tracer, named after the app ("fib"). The global tracer provider
+            //   must be installed by then, or its spans go nowhere: `main` sets it up first.
         })
     }
 }
 
-// TODO(01): Run every request through `trace_request` (below): add
-//   `.layer(middleware::from_fn_with_state(state.clone(), trace_request))` before `.with_state`.
+// TODO(01): Run every request through the middleware `trace_request` (below), which needs the
+//   state for its tracer. Look up: axum's `middleware::from_fn_with_state`, `Router::layer`.
+//   https://docs.rs/axum/0.8.9/axum/middleware/fn.from_fn_with_state.html
 /// The app: `/fib` plus the page (`/` and its script and stylesheet).
 pub fn app(state: AppState) -> Router {
     Router::new()
@@ -49,14 +45,15 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-// TODO(01): Write the middleware that gives every request a server span:
-//   async fn trace_request(State(state): State<AppState>, request: Request, next: Next) -> Response
-//   1. name the span after the method and the route (`GET /fib`): the route is in
-//      `request.extensions().get::<MatchedPath>()` (absent for unknown paths: use the method alone);
-//   2. build it with `state.tracer.span_builder(name)`, kind `SpanKind::Server`, and `.start(…)`;
-//   3. make it the current span while the handler runs: put it in a `Context`
-//      (`Context::current_with_span`) and run `next.run(request).with_context(cx.clone())`;
-//   4. end it when the response is ready (`cx.span().end()`), and return the response.
+// TODO(01): Write `trace_request`, the middleware that gives every request a server span:
+//   named after the method and the route (`GET /fib`, whatever the index; the method alone
+//   for a path with no route), of the server kind, the current span while the handler runs,
+//   and ended once the response is ready.
+//   Look up: `Tracer::span_builder`, `SpanBuilder`, `SpanKind`, `TraceContextExt`,
+//   `FutureExt::with_context`; axum's `MatchedPath` and `Next`.
+//   https://docs.rs/opentelemetry/0.33.1/opentelemetry/trace/struct.SpanBuilder.html
+//   https://docs.rs/opentelemetry/0.33.1/opentelemetry/trace/trait.FutureExt.html
+//   https://docs.rs/axum/0.8.9/axum/extract/struct.MatchedPath.html
 
 /// `GET /fib?index=N`: F(0) = 0, F(1) = 1, and F(N) = F(N-1) + F(N-2), each asked of the upstream.
 ///

@@ -8,15 +8,13 @@
 //!    still waiting. Skip it, and the last requests' spans are lost.
 
 // TODO(01): Write the two functions `main` needs, then declare this module in main.rs.
-//
-//   pub fn init_traces() -> SdkTracerProvider
-//     Build a tracer provider (`SdkTracerProvider::builder()`) whose spans go to the stdout
-//     exporter (`opentelemetry_stdout::SpanExporter::default()`) one by one, as each span ends
-//     (`.with_simple_exporter(…)`). Install it for the whole app
-//     (`opentelemetry::global::set_tracer_provider(provider.clone())`) and return it.
-//
-//   pub async fn shutdown(provider: SdkTracerProvider)
-//     Call `provider.shutdown()` and print the error if there is one. It blocks until the
-//     exporter is done, so run it with `tokio::task::spawn_blocking(move || …).await`.
-//
-//   Docs: https://docs.rs/opentelemetry_sdk/0.33.1/opentelemetry_sdk/trace/struct.SdkTracerProvider.html
+//   - `init_traces`: builds a tracer provider whose spans are printed on the terminal, each as
+//     soon as it ends; installs it for the whole app, so that `global::tracer` hands out its
+//     tracers; and returns it, for `main` to keep.
+//   - `shutdown` (async): shuts that provider down, which sends what it still holds, and says
+//     so if that fails. It blocks until the exporter is done: keep it off the async threads.
+//   Look up: `SdkTracerProvider` and its builder, `opentelemetry_stdout::SpanExporter`,
+//   `global::set_tracer_provider`, `tokio::task::spawn_blocking`.
+//   https://docs.rs/opentelemetry_sdk/0.33.1/opentelemetry_sdk/trace/struct.SdkTracerProvider.html
+//   https://docs.rs/opentelemetry/0.33.1/opentelemetry/global/index.html
+//   https://docs.rs/tokio/1.54.1/tokio/task/fn.spawn_blocking.html

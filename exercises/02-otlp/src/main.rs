@@ -4,7 +4,8 @@
 //! `cargo run -p exercise-02-otlp`), press **Go**, and find the service `fib` in Jaeger at
 //! <http://localhost:16686>.
 //!
-//! The step's README.md has the goal, what you should see, and hints.
+//! The step's README.md has the goal and what you should see. Each `TODO(02)` says what to do
+//! there; stuck, `./run.sh hint 02` gives a hint, one level more each time you ask.
 //!
 //! `GET /fib?index=N` answers F(N), the N-th Fibonacci number. For N ≥ 2 it does not compute
 //! anything itself: it asks *this same server* for F(N-1) and F(N-2) over HTTP, both at once,
@@ -36,8 +37,8 @@ async fn main() -> Result<(), sequence::Fatal> {
     // includes "could not send spans to …": the OpenTelemetry SDK says so no other way.
     sequence::warnings::init();
 
-    // TODO(02): `init_traces` will return a `Result` (building an OTLP exporter can fail, on a
-    //   bad setting for instance): add a `?`.
+    // TODO(02): `init_traces` is about to return a `Result`: building an OTLP exporter can fail,
+    //   on a bad setting for one. Pass its error on, as `main` does the others.
     // Telemetry first, so that every request is traced. `main` owns the provider until the end.
     let tracer_provider = telemetry::init_traces();
 

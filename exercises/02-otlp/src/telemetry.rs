@@ -8,26 +8,23 @@
 //! 3. once the server has stopped, `main` calls [`shutdown`], which sends the spans still
 //!    waiting in the batch. Skip it, and the last second of spans is lost.
 
-// TODO(02): You will need these; uncomment them as you use them:
-//   use opentelemetry::Key;
-//   use opentelemetry_otlp::{Protocol, SpanExporter, WithExportConfig};
-//   use opentelemetry_sdk::Resource;
-//   use opentelemetry_sdk::trace::BatchSpanProcessor;
-//   use otelkit::Exporter;
+// TODO(02): The exporter, the batch processor and the resource need more `use` lines here, one
+//   for each item you use (a trait too, for its methods).
 use opentelemetry::global;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 
-// TODO(02): Send spans over OTLP, in batches, under a name of their own. `init_traces` now
-//   returns `anyhow::Result<SdkTracerProvider>`, and builds the provider in three parts:
-//   1. a resource that names the service (see `resource` below), given with `.with_resource`;
-//   2. an OTLP exporter over HTTP with a protobuf body, as in opentelemetry-rust's
-//      `basic-otlp-http` example: `SpanExporter::builder().with_http()
-//      .with_protocol(Protocol::HttpBinary).build()?` (it reads OTEL_EXPORTER_OTLP_ENDPOINT and
-//      the other OTEL_EXPORTER_OTLP_* variables by itself), wrapped in a batch processor:
-//      `BatchSpanProcessor::builder(exporter).with_batch_config(otelkit::batch_config()).build()`,
-//      given with `.with_span_processor(processor)` instead of `.with_simple_exporter(…)`;
-//   3. bonus: honour OTEL_TRACES_EXPORTER (`otelkit::traces_exporter()?`): `Otlp` as above,
-//      `Console` the stdout exporter as before, `None` no exporter at all.
+// TODO(02): Send the spans over OTLP, in batches, under the service's own name:
+//   - `init_traces` returns an `anyhow::Result` now: building the exporter can fail;
+//   - the provider gets a resource that names the service (`resource`, below);
+//   - the spans go to an OTLP exporter over HTTP with a protobuf body, as opentelemetry-rust's
+//     `basic-otlp-http` example builds it: it reads OTEL_EXPORTER_OTLP_ENDPOINT and the other
+//     OTEL_EXPORTER_OTLP_* variables by itself. A batch processor between them sends many
+//     spans at a time, from a thread of its own, at `otelkit::batch_config()`'s pace;
+//   - bonus: OTEL_TRACES_EXPORTER picks OTLP, the console or nothing (`otelkit::traces_exporter`).
+//   Look up: opentelemetry-otlp's `SpanExporter`, its builder and `Protocol`; the SDK's
+//   `BatchSpanProcessor` and the provider's builder.
+//   https://docs.rs/opentelemetry-otlp/0.33.1/opentelemetry_otlp/struct.SpanExporterBuilder.html
+//   https://docs.rs/opentelemetry_sdk/0.33.1/opentelemetry_sdk/trace/struct.BatchSpanProcessor.html
 /// Builds the tracer provider, the factory of tracers, and installs it for the whole app.
 pub fn init_traces() -> SdkTracerProvider {
     // The stdout exporter prints every span. A "simple" processor hands each span to it as soon
@@ -39,13 +36,12 @@ pub fn init_traces() -> SdkTracerProvider {
     // Installed globally, `global::tracer(…)` anywhere in the app hands out tracers of this
     // provider. Until then it hands out tracers that record nothing.
     global::set_tracer_provider(provider.clone());
-    // TODO(02): return `Ok(provider)`, and add this function below.
-    //
-    //   /// Who sends the spans: a resource, whose `service.name` a backend groups spans by.
-    //   fn resource() -> Resource
-    //     `Resource::builder().build()` reads OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES.
-    //     When neither names the service, its `service.name` starts with "unknown_service":
-    //     then build `Resource::builder().with_service_name("fib").build()` instead.
+    // TODO(02): Return the provider as a success. And below, write `resource`: who sends the
+    //   spans, named by `service.name`, which a backend groups spans by. The SDK's resource
+    //   reads OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES; when neither names the service,
+    //   it says "unknown_service…", and then the app names itself "fib".
+    //   Look up: the SDK's `Resource`, its builder, and how to read one attribute of it.
+    //   https://docs.rs/opentelemetry_sdk/0.33.1/opentelemetry_sdk/struct.Resource.html
     provider
 }
 

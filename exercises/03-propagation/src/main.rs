@@ -4,7 +4,8 @@
 //! ask for `/fib?index=5`, and look in Jaeger at <http://localhost:16686>: fifteen traces of one
 //! span each, where there should be one trace of 29.
 //!
-//! The step's README.md has the goal, what you should see, and hints.
+//! The step's README.md has the goal and what you should see. Each `TODO(03)` says what to do
+//! there; stuck, `./run.sh hint 03` gives a hint, one level more each time you ask.
 //!
 //! `GET /fib?index=N` answers F(N), the N-th Fibonacci number. For N ≥ 2 it does not compute
 //! anything itself: it asks *this same server* for F(N-1) and F(N-2) over HTTP, both at once,

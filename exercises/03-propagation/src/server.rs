@@ -2,9 +2,7 @@
 
 use axum::Router;
 use axum::extract::{MatchedPath, RawQuery, Request, State};
-// TODO(03): You will need these too:
-//   use axum::http::HeaderMap;
-//   use opentelemetry_http::{HeaderExtractor, HeaderInjector};
+// TODO(03): Reading and writing headers needs more `use` lines here, one for each item you use.
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::get;
@@ -57,20 +55,23 @@ async fn trace_request(State(state): State<AppState>, request: Request, next: Ne
         Some(route) => format!("{} {}", request.method(), route.as_str()),
         None => request.method().to_string(),
     };
-    // TODO(03): Continue the caller's trace. Read its `traceparent` header into a context:
-    //     let parent = global::get_text_map_propagator(|propagator| {
-    //         propagator.extract(&HeaderExtractor(request.headers()))
-    //     });
-    //   then start the span as a child of it: `.start_with_context(state.tracer.as_ref(), &parent)`.
-    //   Without the header, the context is empty and the span starts a new trace, as now.
+    // TODO(03): Continue the caller's trace: read the caller's context from the request's
+    //   headers (its `traceparent`), with the propagator installed in telemetry.rs, and start
+    //   the server span as a child of that context. Without the header, the context is empty
+    //   and the span starts a trace of its own, as now.
+    //   Look up: `global::get_text_map_propagator`, `TextMapPropagator::extract`,
+    //   opentelemetry-http's `HeaderExtractor`, `SpanBuilder::start_with_context`.
+    //   https://docs.rs/opentelemetry/0.33.1/opentelemetry/propagation/text_map_propagator/trait.TextMapPropagator.html
+    //   https://docs.rs/opentelemetry-http/0.33.1/opentelemetry_http/struct.HeaderExtractor.html
     let span = state
         .tracer
         .span_builder(name)
         .with_kind(SpanKind::Server)
         .start(state.tracer.as_ref());
 
-    // TODO(03): Put the span in the caller's context, not in an empty one:
-    //   `let cx = parent.with_span(span);`
+    // TODO(03): The span's context must be the caller's context with the span in it, not a new
+    //   one. Look up: `TraceContextExt::with_span`.
+    //   https://docs.rs/opentelemetry/0.33.1/opentelemetry/trace/trait.TraceContextExt.html
     // The span is the current one while the handler runs (`with_context`), so that whatever
     // the handler does can find it, and it ends when the response is ready.
     let cx = Context::current_with_span(span);
@@ -96,14 +97,15 @@ async fn fib(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result
 }
 
 // TODO(03): Give every sub-request a client span, and send its context along:
-//   1. start a span named "GET", kind `SpanKind::Client`; `.start(…)` makes it a child of the
-//      current span, the server span of the request that asks; put it in a context with
-//      `Context::current_with_span(span)`;
-//   2. write that context into the request's headers: make a `HeaderMap::new()`, then
-//      `global::get_text_map_propagator(|p| p.inject_context(&cx, &mut HeaderInjector(&mut headers)))`,
-//      and send them with `.headers(headers)`;
-//   3. end the span once the answer is read (`cx.span().end()`), whether it is a number or an
-//      error: compute the result first, then end the span, then return the result.
+//   - a span of the client kind, named after the HTTP method alone (`GET`), a child of the
+//     current span (the server span of the request that asks);
+//   - its context written into the sub-request's headers by the propagator, so that the
+//     server that answers continues this trace under this span;
+//   - ended once the answer is read, whether it is a number or an error.
+//   Look up: `SpanKind`, `TextMapPropagator::inject_context`, opentelemetry-http's
+//   `HeaderInjector`, `HeaderMap`, reqwest's `RequestBuilder::headers`.
+//   https://docs.rs/opentelemetry-http/0.33.1/opentelemetry_http/struct.HeaderInjector.html
+//   https://docs.rs/reqwest/0.13.5/reqwest/struct.RequestBuilder.html#method.headers
 /// Asks the upstream for F(index) over HTTP.
 async fn fetch(state: &AppState, index: u32) -> Result<u64, FibError> {
     let url = format!("{}/fib?index={index}", state.upstream);

@@ -10,7 +10,7 @@
 
 use opentelemetry::{Key, global};
 use opentelemetry_otlp::{Protocol, SpanExporter, WithExportConfig};
-// TODO(03): You will need `use opentelemetry_sdk::propagation::TraceContextPropagator;`
+// TODO(03): The propagator needs a `use` line here.
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};
 use otelkit::Exporter;
@@ -52,9 +52,11 @@ pub fn init_traces() -> anyhow::Result<SdkTracerProvider> {
     // Installed globally, `global::tracer(…)` anywhere in the app hands out tracers of this
     // provider. Until then it hands out tracers that record nothing.
     global::set_tracer_provider(provider.clone());
-    // TODO(03): Install the W3C Trace Context propagator, which reads and writes the
-    //   `traceparent` header: `global::set_text_map_propagator(TraceContextPropagator::new())`.
-    //   There is none by default: then nothing is sent, and every request starts its own trace.
+    // TODO(03): Install the W3C Trace Context propagator for the whole app: it reads and writes
+    //   the `traceparent` header. There is none by default: then nothing is sent, and every
+    //   request starts a trace of its own.
+    //   Look up: the SDK's `TraceContextPropagator`, `global::set_text_map_propagator`.
+    //   https://docs.rs/opentelemetry_sdk/0.33.1/opentelemetry_sdk/propagation/struct.TraceContextPropagator.html
     Ok(provider)
 }
 

@@ -5,7 +5,8 @@
 //! <http://localhost:16686>: names and parents, but nothing about the index, the result or what
 //! went wrong.
 //!
-//! The step's README.md has the goal, what you should see, and hints.
+//! The step's README.md has the goal and what you should see. Each `TODO(04)` says what to do
+//! there; stuck, `./run.sh hint 04` gives a hint, one level more each time you ask.
 //!
 //! `GET /fib?index=N` answers F(N), the N-th Fibonacci number. For N ≥ 2 it does not compute
 //! anything itself: it asks *this same server* for F(N-1) and F(N-2) over HTTP, both at once,
@@ -22,8 +23,7 @@
 //! `sequence` crate under `services/sequence`.
 
 // TODO(04): The attributes of a request, in the HTTP semantic conventions' names, get a file of
-//   their own: create `src/conventions.rs` (its TODO says what goes in), and declare it here
-//   with `mod conventions;`.
+//   their own, `src/conventions.rs` (its TODO says what goes in): declare it here as a module.
 mod server;
 mod telemetry;
 

@@ -1,10 +1,7 @@
 //! The routes and the `/fib` handler: the code the workshop's steps instrument.
 
-// TODO(04): You will need these too:
-//   use opentelemetry::KeyValue;
-//   use opentelemetry::trace::{SpanRef, Status};
-//   use opentelemetry_semantic_conventions::attribute::{ERROR_TYPE, HTTP_RESPONSE_STATUS_CODE};
-//   use crate::conventions;
+// TODO(04): Attributes, statuses and your `conventions` module need more `use` lines here, one
+//   for each item you use.
 use axum::Router;
 use axum::extract::{MatchedPath, RawQuery, Request, State};
 use axum::http::HeaderMap;
@@ -67,9 +64,10 @@ async fn trace_request(State(state): State<AppState>, request: Request, next: Ne
     let parent = global::get_text_map_propagator(|propagator| {
         propagator.extract(&HeaderExtractor(request.headers()))
     });
-    // TODO(04): Describe the request in the names every backend knows, the HTTP semantic
-    //   conventions: `.with_attributes(conventions::server_attributes(&request))` on the span
-    //   builder, with `server_attributes` written in `conventions.rs`.
+    // TODO(04): Describe the request in the names every backend knows: the server span starts
+    //   with the attributes of your `conventions::server_attributes`.
+    //   Look up: `SpanBuilder::with_attributes`.
+    //   https://docs.rs/opentelemetry/0.33.1/opentelemetry/trace/struct.SpanBuilder.html
     let span = state
         .tracer
         .span_builder(name)
@@ -80,10 +78,13 @@ async fn trace_request(State(state): State<AppState>, request: Request, next: Ne
     // the handler does can find it, and it ends when the response is ready.
     let cx = parent.with_span(span);
     let response = next.run(request).with_context(cx.clone()).await;
-    // TODO(04): Say how it went before ending the span: `http.response.status_code` (an
-    //   integer: `i64::from(status.as_u16())`). A 5xx is this server's failure: add
-    //   `error.type` (the status code as text) and `span.set_status(Status::error(…))`. A 4xx
-    //   is the client's fault: the conventions leave the server span's status unset.
+    // TODO(04): Say how it went, before the span ends: the response's status code (an integer).
+    //   A 5xx is this server's failure: the span also gets `error.type` (the status code, as
+    //   text) and an error status. A 4xx is the client's fault: the conventions leave the
+    //   server span's status unset then.
+    //   Look up: `SpanRef` (`set_attribute`, `set_status`), `Status`, and `HTTP_RESPONSE_STATUS_CODE`
+    //   and `ERROR_TYPE` among the conventions' attributes.
+    //   https://docs.rs/opentelemetry/0.33.1/opentelemetry/trace/struct.SpanRef.html
     cx.span().end();
     response
 }
@@ -92,17 +93,18 @@ async fn trace_request(State(state): State<AppState>, request: Request, next: Ne
 ///
 /// A bad index is refused with `400` before anything else happens; a failed sub-request makes
 /// this one fail with `502` (see `sequence::error`).
-// TODO(04): Give the work a span of its own, inside the server span, with the data the puzzles
-//   need. Move the body of `fib` into `async fn compute(state: &AppState, query: Option<&str>)
-//   -> Result<u64, FibError>`, and make `fib`:
-//   1. start a span (`state.tracer.start("fib")`: a child of the current span) and put it in a
-//      context, `Context::current_with_span(…)`;
-//   2. run `compute(…).with_context(cx.clone())`, so that it is the current span in there;
-//   3. on success, set the attribute `fib.result`; on error, `span.record_error(err)` (an
-//      `exception` event) and `span.set_status(Status::error(err.to_string()))`; end the span.
-//   In `compute`, once the index is parsed, set `fib.index` on the current span
-//   (`Context::current().span().set_attribute(…)`), and once both sub-results are in, add an
-//   event: `add_event("sum", vec![KeyValue::new("fib.left", a as i64), …])`.
+// TODO(04): Give the work a span of its own, named `fib`, inside the server span, with the data
+//   the puzzles need. Let `fib` run the work (moved into a function of its own, `compute`) as
+//   the current span, then record on that span how it ended:
+//   - `fib.index` (an integer), set once the index is parsed, and `fib.result` (an integer)
+//     once the number is known;
+//   - an event, `sum`, once both numbers are in, with them as its attributes (`fib.left`,
+//     `fib.right`);
+//   - on an error: an `exception` event with its message, and an error status.
+//   Look up: `Tracer::start`, `Context::current`, `SpanRef` (`set_attribute`, `add_event`,
+//   `record_error`, `set_status`), `Status`.
+//   https://docs.rs/opentelemetry/0.33.1/opentelemetry/trace/trait.Tracer.html#method.start
+//   https://docs.rs/opentelemetry/0.33.1/opentelemetry/trace/struct.SpanRef.html
 async fn fib(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<String, FibError> {
     let index = sequence::index::parse(query.as_deref(), state.max_index)?;
     let value = if index < 2 {
@@ -135,17 +137,15 @@ async fn fetch(state: &AppState, index: u32) -> Result<u64, FibError> {
         propagator.inject_context(&cx, &mut HeaderInjector(&mut headers));
     });
 
-    // TODO(04): Describe the sub-request, and record its failure. Move the sending into
-    //   `async fn send(state: &AppState, url: &str, headers: HeaderMap, span: &SpanRef<'_>)
-    //   -> Result<u64, FibError>`, called with `&cx.span()`, which:
-    //   1. builds the request first (`.build()` instead of `.send()`, errors mapped with
-    //      `FibError::unreachable`), so that its parsed URL gives the attributes:
-    //      `span.set_attributes(conventions::client_attributes(&request))`; then sends it with
-    //      `state.client.execute(request)`;
-    //   2. on an answer, sets `HTTP_RESPONSE_STATUS_CODE`, and `ERROR_TYPE` if it is not a
-    //      success, and reads the number (`sequence::error::read_number`).
-    //   Back in `fetch`: if the result is an error, `record_error` and
-    //   `set_status(Status::error(…))` on the client span, then end it.
+    // TODO(04): Describe the sub-request on the client span, and record its failure:
+    //   - the attributes of your `conventions::client_attributes`, from the request as built,
+    //     before it is sent (its URL is parsed then);
+    //   - on an answer, its status code (an integer), and `error.type` when it is not a success;
+    //   - on an error: an `exception` event and an error status, before the span ends.
+    //   Sending gets long: a function of its own (`send`) that is given the span helps.
+    //   Look up: reqwest's `RequestBuilder::build` and `Client::execute`; `SpanRef`.
+    //   https://docs.rs/reqwest/0.13.5/reqwest/struct.Client.html#method.execute
+    //   https://docs.rs/opentelemetry/0.33.1/opentelemetry/trace/struct.SpanRef.html
     let response = state.client.get(&url).headers(headers).send().await;
     let result = match response {
         Ok(response) => sequence::error::read_number(&url, response).await,

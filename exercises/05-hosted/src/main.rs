@@ -4,7 +4,8 @@
 //! vendor), then `./run.sh 05` (or `cargo run -p exercise-05-hosted`), press **Go**, and find the
 //! traces in your backend's UI.
 //!
-//! The step's README.md has the goal, what you should see, and hints.
+//! The step's README.md has the goal and what you should see. Each `TODO(05)` says what to do
+//! there; stuck, `./run.sh hint 05` gives a hint, one level more each time you ask.
 //!
 //! `GET /fib?index=N` answers F(N), the N-th Fibonacci number. For N ≥ 2 it does not compute
 //! anything itself: it asks *this same server* for F(N-1) and F(N-2) over HTTP, both at once,

@@ -11,9 +11,8 @@
 //! 3. once the server has stopped, `main` calls [`shutdown`], which sends the spans still
 //!    waiting in the batch. Skip it, and the last second of spans is lost.
 
-// TODO(05): You will need these too:
-//   use std::collections::HashMap;
-//   use opentelemetry_otlp::WithHttpConfig;
+// TODO(05): The headers need more `use` lines here: the map that holds them, and the trait
+//   whose method gives them to the exporter.
 use opentelemetry::{Key, global};
 use opentelemetry_otlp::{Protocol, SpanExporter, WithExportConfig};
 use opentelemetry_sdk::Resource;
@@ -31,9 +30,11 @@ pub fn init_traces() -> anyhow::Result<SdkTracerProvider> {
     // Where spans go: OTEL_TRACES_EXPORTER says; OTLP unless it says otherwise.
     let provider = match otelkit::traces_exporter()? {
         Exporter::Otlp => {
-            // TODO(05): A hosted backend also wants to know who is sending: give the exporter
-            //   the backend's API key, in a header sent with every export:
-            //   `.with_headers(api_key_headers())` on the builder, before `.build()`.
+            // TODO(05): A hosted backend also wants to know who is sending: the exporter sends
+            //   the backend's API key in a header with every export (your `api_key_headers`,
+            //   below), beside those of OTEL_EXPORTER_OTLP_HEADERS.
+            //   Look up: opentelemetry-otlp's `WithHttpConfig`.
+            //   https://docs.rs/opentelemetry-otlp/0.33.1/opentelemetry_otlp/trait.WithHttpConfig.html
             // The OTLP exporter, over HTTP with a protobuf body: to
             // http://localhost:4318/v1/traces, or to the base that OTEL_EXPORTER_OTLP_ENDPOINT
             // names (it adds `/v1/traces`). It reads the other OTEL_EXPORTER_OTLP_* variables
@@ -80,11 +81,12 @@ fn resource() -> Resource {
     }
 }
 
-// TODO(05): Write `fn api_key_headers() -> HashMap<String, String>` here. Honeycomb reads its
-//   API key from the header `x-honeycomb-team`; the learner sets HONEYCOMB_API_KEY in .env.
-//   Hold that one header when the variable is set (trimmed, and not empty), no header otherwise.
-//   Any other vendor's headers come from OTEL_EXPORTER_OTLP_HEADERS, which the exporter reads
-//   by itself. Never print the key.
+// TODO(05): Write `api_key_headers` here: the headers a hosted backend needs, as a map from a
+//   header's name to its value. Honeycomb reads its API key from the header `x-honeycomb-team`,
+//   and the learner sets HONEYCOMB_API_KEY in .env: one header when the variable is set
+//   (trimmed, and not empty), none otherwise. Any other vendor's headers come from
+//   OTEL_EXPORTER_OTLP_HEADERS, which the exporter reads by itself. Never print the key.
+//   Look up: `std::env::var`, `HashMap`.
 
 /// Sends what is left, then stops the exporter. Call it after the server has stopped.
 pub async fn shutdown(provider: SdkTracerProvider) {

@@ -8,7 +8,8 @@
 //! server* for F(N-1) and F(N-2) over HTTP and adds the answers. Up to step 05 it asked for both
 //! at once, every time: one `/fib?index=10` made 177 requests, and the count grows by the golden
 //! ratio with each index. The traces show the same numbers asked for again and again.
-//! Make each number cost one request, the first time, and none after.
+//! Make each number cost one request, the first time, and none after. Stuck at a `TODO(06)`?
+//! `./run.sh hint 06` gives a hint, one level more each time you ask.
 //!
 //! Four files:
 //! - `main.rs` (this one): start, serve, stop;

@@ -11,7 +11,7 @@ use opentelemetry::trace::{FutureExt, SpanKind, SpanRef, Status, TraceContextExt
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_http::{HeaderExtractor, HeaderInjector};
 use opentelemetry_semantic_conventions::attribute::{ERROR_TYPE, HTTP_RESPONSE_STATUS_CODE};
-// TODO(06): You will need `sequence::Known` too.
+// TODO(06): The numbers known so far need a `use` line here (see `AppState` below).
 use sequence::{Config, FibError};
 use std::sync::Arc;
 
@@ -41,7 +41,8 @@ impl AppState {
             upstream: config.upstream(own_url),
             max_index: config.max_index,
             tracer: Arc::new(global::tracer("fib")),
-            // TODO(06): `Known::new()` starts knowing F(0) = 0 and F(1) = 1, which need no sum.
+            // TODO(06): The numbers known from the start: F(0) = 0 and F(1) = 1, which need no
+            //           sum (see `Known`'s constructor).
         })
     }
 }
@@ -135,9 +136,9 @@ async fn compute(state: &AppState, query: Option<&str>) -> Result<u64, FibError>
         return Ok(u64::from(index));
     }
     // TODO(06): Look at a trace of /fib?index=5: F(3) is computed twice, F(2) three times,
-    //           F(1) five times, each with its own requests. Asking for both at once is why:
-    //           neither knows what the other is about to compute. Ask for F(N-1) first and
-    //           F(N-2) after, by which time it is known, and keep F(N) for the requests to come.
+    //           F(1) five times, each with requests of its own. Make each number cost its
+    //           requests once: keep F(N) once it is summed, for the requests to come, and ask
+    //           for the two numbers so that the second is known by the time it is asked for.
     // Both sub-requests run at once; if one fails, the other is cancelled.
     let (a, b) = tokio::try_join!(fetch(state, index - 1), fetch(state, index - 2))?;
     // An event: something that happened at one moment of the span, with its own attributes.
@@ -154,6 +155,8 @@ async fn compute(state: &AppState, query: Option<&str>) -> Result<u64, FibError>
 // TODO(06): Before asking anyone: is F(index) known already? Then answer it at once, with no
 //           request and no client span. An event on the current span ("cache hit", with the
 //           index) lets the trace show why there was no request.
+//           Look up: `SpanRef::add_event`.
+//           https://docs.rs/opentelemetry/0.33.1/opentelemetry/trace/struct.SpanRef.html#method.add_event
 /// Asks the upstream for F(index) over HTTP, in a client span of its own.
 async fn fetch(state: &AppState, index: u32) -> Result<u64, FibError> {
     let url = format!("{}/fib?index={index}", state.upstream);

@@ -2,7 +2,8 @@
 //!
 //! Run with: `./run.sh 07` (or `cargo run -p exercise-07-metrics-logs`), press **Go**, and look
 //! for the explorer's **Metrics** and **Logs** pages to fill: they stay empty until this step is
-//! done. `./run.sh check 07` says how far you are.
+//! done. `./run.sh check 07` says how far you are; stuck at a `TODO(07)`, `./run.sh hint 07`
+//! gives a hint, one level more each time you ask.
 //!
 //! `GET /fib?index=N` answers F(N), the N-th Fibonacci number, asking *this same server* for
 //! F(N-1) and F(N-2) over HTTP and remembering each number once it is known (step 06). Traces
@@ -23,7 +24,7 @@
 
 mod conventions;
 // TODO(07): Two new files, `src/metrics.rs` and `src/logs.rs` (their TODOs say what goes in):
-//   declare them here, `mod logs;` and `mod metrics;`.
+//   declare them here as modules.
 mod server;
 mod telemetry;
 
@@ -38,13 +39,14 @@ async fn main() -> Result<(), sequence::Fatal> {
     let config = Config::load();
 
     // TODO(07): From this step, the app installs a `tracing` subscriber of its own (in `logs.rs`),
-    //   and a process has only one: remove these lines, and add the same warnings to yours as a
-    //   layer, `.with(sequence::warnings::layer())`.
+    //   and a process has only one: these warnings move into yours, as one of its layers
+    //   (`sequence::warnings::layer`), and are no longer installed here.
     // What the libraries have to say, on the console, once and plainly. From step 02 on, that
     // includes "could not send spans to …": the OpenTelemetry SDK says so no other way.
     sequence::warnings::init();
 
-    // TODO(07): Set up the three signals with one call, and keep what it returns until the end.
+    // TODO(07): Set up the three signals with one call (your `telemetry::init`), and keep what it
+    //   returns until the end.
     // Telemetry first, so that every request is traced. `main` owns the provider until the end.
     let tracer_provider = telemetry::init_traces()?;
 
@@ -62,7 +64,8 @@ async fn main() -> Result<(), sequence::Fatal> {
         .with_graceful_shutdown(drain.stop_requested())
         .await?;
 
-    // TODO(07): Shut all three down here: what would a short run lose otherwise?
+    // TODO(07): Shut all three down here, with what `init` returned: what would a short run lose
+    //   otherwise?
     // Every request has been answered: now flush their spans.
     telemetry::shutdown(tracer_provider).await;
     println!("Stopped.");

@@ -1,30 +1,23 @@
 //! Metrics: numbers the app adds up in memory, and sends every few seconds.
 
 // TODO(07): Write the app's metrics, in three parts:
-//   1. `pub fn init_metrics(resource: Resource, headers: HashMap<String, String>)
-//      -> anyhow::Result<SdkMeterProvider>`, built like `init_traces`:
-//      `SdkMeterProvider::builder().with_resource(resource)`, and, for
-//      `otelkit::metrics_exporter()?`'s `Exporter::Otlp`, a reader around the OTLP exporter:
-//      `MetricExporter::builder()`, with the same `.with_http()`, `.with_protocol(…)` and
-//      `.with_headers(headers)` as the span exporter, in
-//      `PeriodicReader::builder(exporter).with_interval(…).build()`, given with `.with_reader(…)`. The reader sends what the instruments added up every 60 s unless told
-//      otherwise: `otelkit::metric_export_interval()?` is a workshop's pace. `Console`: the
-//      stdout exporter; `None`: no reader. Install the provider (`global::set_meter_provider`):
-//      where will `global::meter(…)` find it otherwise?
-//   2. `#[derive(Clone)] pub struct Instruments` with `pub request_duration: Histogram<f64>`
-//      and `pub fib_calls: Counter<u64>` (`opentelemetry::metrics`), and `Instruments::new()`,
-//      which makes them from a meter, `global::meter("fib")`, as spans come from a tracer:
-//      - `http.server.request.duration` (`HTTP_SERVER_REQUEST_DURATION`, in
-//        `opentelemetry_semantic_conventions::metric`): an `f64_histogram` of seconds
-//        (`.with_unit("s")`), with the HTTP semantic conventions' buckets
-//        (`.with_boundaries(…)`: 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5,
-//        5, 7.5, 10);
-//      - `fib.calls`: a `u64_counter`, unit `{call}`.
-//   3. `pub async fn record_duration(State(instruments): State<Instruments>, request: Request,
-//      next: Next) -> Response`, a middleware: start a clock as the request arrives
-//      (`Instant::now()`), and note what the duration will be described with before
-//      `next.run(request)` takes the request: the method, the scheme, the route. Why not the
-//      path with its query, as on the span? Each distinct set of attributes is a series of its
-//      own, kept in memory and sent every time. Then record how long it took, in seconds
-//      (`as_secs_f64()`), in the histogram, with those attributes plus the status code and, for
-//      a 5xx, `error.type`, as on the span.
+//   1. `init_metrics`, given the resource and the API key's headers: a meter provider built like
+//      the tracer provider, whose exporter sends where the spans go, the same way. Metrics are
+//      not sent as they come: a reader collects what the instruments added up and exports it,
+//      every 60 s unless told otherwise (`otelkit::metric_export_interval` is a workshop's
+//      pace). OTEL_METRICS_EXPORTER picks OTLP, the console or nothing
+//      (`otelkit::metrics_exporter`). Install the provider: where will `global::meter` find it
+//      otherwise?
+//   2. `Instruments`, made once from a meter and shared, as spans come from a tracer:
+//      `http.server.request.duration`, a histogram of seconds with the HTTP semantic
+//      conventions' name and buckets (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1,
+//      2.5, 5, 7.5, 10); and `fib.calls`, a counter of calls, unit `{call}`.
+//   3. `record_duration`, a middleware that records how long each request took, in seconds,
+//      with its method, scheme and route, its status code, and `error.type` for a 5xx, as on
+//      the span. Why not the path with its query, as on the span? Each distinct set of
+//      attributes is a series of its own, kept in memory and sent every time.
+//   Look up: the SDK's `SdkMeterProvider` and `PeriodicReader`, opentelemetry-otlp's
+//   `MetricExporter`, `Meter`, `HistogramBuilder`; the conventions' `metric` module.
+//   https://docs.rs/opentelemetry_sdk/0.33.1/opentelemetry_sdk/metrics/struct.PeriodicReader.html
+//   https://docs.rs/opentelemetry/0.33.1/opentelemetry/metrics/struct.Meter.html
+//   https://docs.rs/opentelemetry-semantic-conventions/0.33.1/opentelemetry_semantic_conventions/metric/index.html

@@ -16,8 +16,8 @@ use opentelemetry_semantic_conventions::attribute::{ERROR_TYPE, HTTP_RESPONSE_ST
 use sequence::{Config, FibError, Known};
 use std::sync::Arc;
 
-// TODO(07): You will need `use crate::metrics::{self, Instruments};` too. `tracing`'s macros need
-//   no `use`: `tracing::info!(…)`.
+// TODO(07): Your `metrics` module and its instruments need a `use` line here. `tracing`'s
+//   macros need none, called by their full path.
 use crate::conventions;
 
 /// What every request handler gets: cheap to clone, shared by all requests.
@@ -46,14 +46,14 @@ impl AppState {
             max_index: config.max_index,
             tracer: Arc::new(global::tracer("fib")),
             known: Known::new(),
-            // TODO(07): `Instruments::new()`, once the meter provider is installed.
+            // TODO(07): The instruments, made here once the meter provider is installed: `main`
+            //   sets it up before the state is made.
         })
     }
 }
 
-// TODO(07): Measure every request, in a middleware of its own beside the one that traces:
-//   `.layer(middleware::from_fn_with_state(state.instruments.clone(), metrics::record_duration))`
-//   before the tracing layer, with `record_duration` written in `metrics.rs`.
+// TODO(07): Measure every request, in a middleware of its own beside the one that traces: your
+//   `metrics::record_duration`, with the instruments as its state, in a layer of its own.
 /// The app: `/fib` plus the page (`/` and its script and stylesheet), every request traced.
 pub fn app(state: AppState) -> Router {
     Router::new()
@@ -126,9 +126,11 @@ async fn fib(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result
             // An `exception` event with the message, and the span marked as failed.
             span.record_error(err);
             span.set_status(Status::error(err.to_string()));
-            // TODO(07): A log event too, for whoever reads logs rather than traces:
-            //   `tracing::warn!` for the client's mistake (400), `tracing::error!` for ours
-            //   (502; `err.status()` says which). Written here, which trace will it be in?
+            // TODO(07): A log event too, for whoever reads logs rather than traces: a warning
+            //   for the client's mistake (400), an error for ours (502; `FibError::status` says
+            //   which), with the error as a field. Written here, which trace will it be in?
+            //   Look up: `tracing`'s `warn!` and `error!` macros.
+            //   https://docs.rs/tracing/0.1.44/tracing/index.html#using-the-macros
         }
     }
     span.end();
@@ -143,6 +145,8 @@ async fn compute(state: &AppState, query: Option<&str>) -> Result<u64, FibError>
     cx.span()
         .set_attribute(KeyValue::new("fib.index", i64::from(index)));
     // TODO(07): Count this call in `fib.calls`, with the index as the attribute `fib.index`.
+    //   Look up: `Counter`.
+    //   https://docs.rs/opentelemetry/0.33.1/opentelemetry/metrics/struct.Counter.html
     if index < 2 {
         return Ok(u64::from(index));
     }
@@ -151,8 +155,8 @@ async fn compute(state: &AppState, query: Option<&str>) -> Result<u64, FibError>
     let a = fetch(state, index - 1).await?;
     let b = fetch(state, index - 2).await?;
     state.known.remember(index, a + b);
-    // TODO(07): And a log event, `tracing::info!`, with the index and the result as fields
-    //   (`fib.index = …`): each field becomes an attribute of the log record.
+    // TODO(07): And a log event at the info level, with the index and the result as fields
+    //   (`fib.index`, `fib.result`): each field becomes an attribute of the log record.
     // An event: something that happened at one moment of the span, with its own attributes.
     cx.span().add_event(
         "sum",

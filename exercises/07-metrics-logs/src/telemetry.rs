@@ -22,8 +22,8 @@ use std::collections::HashMap;
 use opentelemetry::{Key, global};
 use opentelemetry_otlp::{Protocol, SpanExporter, WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::Resource;
-// TODO(07): The other two signals' providers: `opentelemetry_sdk::metrics::SdkMeterProvider` and
-//   `opentelemetry_sdk::logs::SdkLoggerProvider`; and `use crate::{logs, metrics};`.
+// TODO(07): The other two signals' providers, and your `logs` and `metrics` modules, need `use`
+//   lines here.
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};
 use otelkit::Exporter;
@@ -32,11 +32,10 @@ use otelkit::Exporter;
 const SERVICE_NAME: &str = "fib";
 
 // TODO(07): Three signals, three providers, and `main` must keep every one of them until it
-//   shuts them down. How could it hold them as one thing? A struct of the three, `Telemetry`,
-//   and an `init()` that builds it, traces first as before (`init_traces()`), then
-//   `metrics::init_metrics(resource(), api_key_headers())` and `logs::init_logs(…)` alike, for
-//   `main` to call instead of `init_traces()`. Metrics and logs get the spans' resource: why
-//   would a backend want the same `service.name` on all three signals? And the same API key.
+//   shuts them down. How could it hold them as one thing? Write that thing, `Telemetry`, and
+//   `init`, which sets up the three for `main`: traces first, as before, then your metrics and
+//   logs. Metrics and logs get the spans' resource: why would a backend want the same
+//   `service.name` on all three signals? And the same API key's headers.
 /// Builds the tracer provider, the factory of tracers, and installs it for the whole app.
 pub fn init_traces() -> anyhow::Result<SdkTracerProvider> {
     let provider = SdkTracerProvider::builder().with_resource(resource());
@@ -109,8 +108,11 @@ fn api_key_headers() -> HashMap<String, String> {
 // TODO(07): Shut all three providers down, each sending what it still holds: the last spans
 //   and log records, and the metrics' final totals (a short run gets its metrics only then).
 //   opentelemetry-rust's examples shut down traces, then metrics, then logs, one after the
-//   other: why logs last? Run them on a thread meant for blocking, as before, and say which
-//   one failed, if one does: the others still shut down.
+//   other: why logs last? On a thread meant for blocking, as before; and say which one failed,
+//   if one does: the others still shut down.
+//   Look up: `SdkMeterProvider::shutdown`, `SdkLoggerProvider::shutdown`.
+//   https://docs.rs/opentelemetry_sdk/0.33.1/opentelemetry_sdk/metrics/struct.SdkMeterProvider.html
+//   https://docs.rs/opentelemetry_sdk/0.33.1/opentelemetry_sdk/logs/struct.SdkLoggerProvider.html
 /// Sends what is left, then stops the exporter. Call it after the server has stopped.
 pub async fn shutdown(provider: SdkTracerProvider) {
     // `shutdown` blocks until the exporter is done: run it on a thread meant for blocking,

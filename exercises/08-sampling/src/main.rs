@@ -3,7 +3,8 @@
 //! Run with: `OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG=0.25` in
 //! `.env`, then `./run.sh 08` (or `cargo run -p exercise-08-sampling`), press **Go** a few times, and
 //! count the traces in the explorer: about one click in four, each trace whole, each of its
-//! spans saying `SampleRate = 4`. The metrics still count every request.
+//! spans saying `SampleRate = 4`. The metrics still count every request. Stuck at a
+//! `TODO(08)`? `./run.sh hint 08` gives a hint, one level more each time you ask.
 //!
 //! `GET /fib?index=N` answers F(N), asking *this same server* for F(N-1) and F(N-2) over HTTP
 //! and remembering each number once known (step 06), with traces, metrics and logs (step 07).
@@ -26,8 +27,8 @@
 mod conventions;
 mod logs;
 mod metrics;
-// TODO(08): The sampler gets a file of its own: create `src/sampler.rs` (its TODO says what goes
-//   in), and declare it here with `mod sampler;`.
+// TODO(08): The sampler gets a file of its own, `src/sampler.rs` (its TODO says what goes in):
+//   declare it here as a module.
 mod server;
 mod telemetry;
 

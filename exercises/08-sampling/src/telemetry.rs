@@ -23,7 +23,7 @@ use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};
 use otelkit::Exporter;
 
-// TODO(08): You will need `sampler` too: `use crate::{logs, metrics, sampler};`.
+// TODO(08): Your `sampler` module needs to be in this `use` line too.
 use crate::{logs, metrics};
 
 /// The name on this app's spans (`service.name`), unless `OTEL_SERVICE_NAME` gives another.
@@ -48,9 +48,11 @@ pub fn init() -> anyhow::Result<Telemetry> {
 
 /// Builds the tracer provider, the factory of tracers, and installs it for the whole app.
 pub fn init_traces() -> anyhow::Result<SdkTracerProvider> {
-    // TODO(08): Which traces to keep: give the builder your sampler, `.with_sampler(…)`, built
-    //   in `sampler.rs`. Without it, the SDK reads OTEL_TRACES_SAMPLER by itself, and a typo in
-    //   it (`0,25`) makes it keep everything without a word.
+    // TODO(08): Which traces to keep: the provider gets your sampler, from `sampler.rs`. Without
+    //   one, the SDK reads OTEL_TRACES_SAMPLER by itself, and a typo in it (`0,25`) makes it
+    //   keep everything without a word.
+    //   Look up: `TracerProviderBuilder::with_sampler`.
+    //   https://docs.rs/opentelemetry_sdk/0.33.1/opentelemetry_sdk/trace/struct.TracerProviderBuilder.html#method.with_sampler
     let provider = SdkTracerProvider::builder().with_resource(resource());
 
     // Where spans go: OTEL_TRACES_EXPORTER says; OTLP unless it says otherwise.
