@@ -64,7 +64,7 @@ pub fn rows(root: &Path, mut each: impl FnMut(&Row)) -> anyhow::Result<Vec<Row>>
         if expect::step(step.number).is_none() {
             continue;
         }
-        let started = previous.solution.as_ref().unwrap_or(&previous.exercise);
+        let started = previous.finished();
         if let Some(markers) = untouched(&step.exercise, started, step.number) {
             let row = Row {
                 step: step.number,
@@ -205,7 +205,7 @@ mod tests {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         let all = steps::all(&root).unwrap();
         for (previous, step) in all.iter().zip(&all[1..]) {
-            let started = previous.solution.as_ref().unwrap_or(&previous.exercise);
+            let started = previous.finished();
             assert!(
                 untouched(&step.exercise, started, step.number).is_some(),
                 "exercises/{}-{} should count as not started",

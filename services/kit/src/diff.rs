@@ -9,9 +9,9 @@
 //! `//!` block (the "Run with" header names the step) and the slides' region markers
 //! (`// ANCHOR: name`). With `--all`, every file of the two crate folders is compared
 //! (`Cargo.toml`, whose package name differs, `tests/`, …) with its header, but for `README.md`,
-//! `target/` and hidden files; region markers are never shown. A file on one side only is shown
-//! whole, as all `+` (only in the solution) or all `-` (only in yours). The count at the end
-//! counts the files shown.
+//! `HINTS.md` (what `./run.sh hint NN` shows), `target/` and hidden files; region markers are
+//! never shown. A file on one side only is shown whole, as all `+` (only in the solution) or all
+//! `-` (only in yours). The count at the end counts the files shown.
 //!
 //! Hunks have 3 lines of context and `@@ -a,b +c,d @@` headers whose numbers are lines of the
 //! files themselves, hidden lines included: the hunk starts at line `a` of your file and spans
@@ -92,8 +92,52 @@ pub fn render(root: &Path, step: &Step, scope: Scope, style: Style) -> anyhow::R
         paint.green("+")
     );
 
-    let yours = files(&step.exercise)?;
-    let theirs = files(solution)?;
+    let differing = compare(&mut out, paint, root, &step.exercise, solution, scope)?;
+
+    let _ = match differing {
+        0 => writeln!(out, "\nYour copy matches the solution: no file differs."),
+        1 => writeln!(out, "\n1 file differs."),
+        n => writeln!(out, "\n{n} files differ."),
+    };
+    Ok(out)
+}
+
+/// The code of step `step`'s `TODO(NN)` places as its solution writes it: every change from the
+/// code the step starts from (the previous step's solution, which the exercise is plus its
+/// `TODO(NN)` comments: the drift check's rule A) to the solution, in the lesson's files. The
+/// last level of `./run.sh hint NN`, taken from the solutions so that it cannot drift from them.
+pub fn solution_changes(root: &Path, step: &Step, style: Style) -> anyhow::Result<String> {
+    let solution = step
+        .solution
+        .as_ref()
+        .with_context(|| format!("step {} has no solution", step.id()))?;
+    let previous = steps::previous(root, step)?
+        .with_context(|| format!("step {} has no step before it", step.id()))?;
+    let mut out = String::new();
+    compare(
+        &mut out,
+        Paint(style),
+        root,
+        previous.finished(),
+        solution,
+        Scope::Lesson,
+    )?;
+    Ok(out)
+}
+
+/// Appends to `out` each file in `scope` that differs between the crate folders `old_dir` (yours)
+/// and `new_dir` (the solution), as a unified diff; returns how many do.
+fn compare(
+    out: &mut String,
+    paint: Paint,
+    root: &Path,
+    old_dir: &Path,
+    new_dir: &Path,
+    scope: Scope,
+) -> anyhow::Result<usize> {
+    let (yours_dir, solution_dir) = (shown(root, old_dir), shown(root, new_dir));
+    let yours = files(old_dir)?;
+    let theirs = files(new_dir)?;
     let with_header = scope == Scope::All;
     let mut differing = 0;
     for file in yours.union(&theirs) {
@@ -101,8 +145,8 @@ pub fn render(root: &Path, step: &Step, scope: Scope, style: Style) -> anyhow::R
             continue;
         }
         let name = slashed(file);
-        let old = read(&step.exercise, file, yours.contains(file))?;
-        let new = read(solution, file, theirs.contains(file))?;
+        let old = read(old_dir, file, yours.contains(file))?;
+        let new = read(new_dir, file, theirs.contains(file))?;
         let (old_shown, new_shown) = (
             Shown::new(file, &old, with_header),
             Shown::new(file, &new, with_header),
@@ -114,11 +158,11 @@ pub fn render(root: &Path, step: &Step, scope: Scope, style: Style) -> anyhow::R
         out.push('\n');
         let (old_label, new_label) = match (&old, &new) {
             (Some(_), None) => {
-                paint.line(&mut out, BOLD, &format!("only in yours: {name}"));
+                paint.line(out, BOLD, &format!("only in yours: {name}"));
                 (format!("{yours_dir}/{name}"), "/dev/null".to_string())
             }
             (None, Some(_)) => {
-                paint.line(&mut out, BOLD, &format!("only in the solution: {name}"));
+                paint.line(out, BOLD, &format!("only in the solution: {name}"));
                 ("/dev/null".to_string(), format!("{solution_dir}/{name}"))
             }
             _ => (
@@ -126,20 +170,14 @@ pub fn render(root: &Path, step: &Step, scope: Scope, style: Style) -> anyhow::R
                 format!("{solution_dir}/{name}"),
             ),
         };
-        paint.line(&mut out, BOLD, &format!("--- {old_label}"));
-        paint.line(&mut out, BOLD, &format!("+++ {new_label}"));
+        paint.line(out, BOLD, &format!("--- {old_label}"));
+        paint.line(out, BOLD, &format!("+++ {new_label}"));
         match (old_shown, new_shown) {
-            (Shown::Lines(old), Shown::Lines(new)) => hunks(&mut out, paint, &old, &new),
+            (Shown::Lines(old), Shown::Lines(new)) => hunks(out, paint, &old, &new),
             _ => out.push_str("binary files differ\n"),
         }
     }
-
-    let _ = match differing {
-        0 => writeln!(out, "\nYour copy matches the solution: no file differs."),
-        1 => writeln!(out, "\n1 file differs."),
-        n => writeln!(out, "\n{n} files differ."),
-    };
-    Ok(out)
+    Ok(differing)
 }
 
 /// What of one side of a file is compared and shown.
@@ -230,7 +268,8 @@ fn range(shown: &[(usize, &str)], hunk: Range<usize>) -> String {
     }
 }
 
-/// The files of a crate folder, relative to it: all but `README.md`, `target/` and hidden ones.
+/// The files of a crate folder, relative to it: all but `README.md`, `HINTS.md`, `target/` and
+/// hidden ones.
 fn files(crate_dir: &Path) -> anyhow::Result<BTreeSet<PathBuf>> {
     fn walk(dir: &Path, base: &Path, found: &mut BTreeSet<PathBuf>) -> anyhow::Result<()> {
         for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
@@ -241,7 +280,7 @@ fn files(crate_dir: &Path) -> anyhow::Result<BTreeSet<PathBuf>> {
                 || (entry.file_type()?.is_symlink() && entry.path().is_dir());
             let skipped = name.starts_with('.')
                 || (is_dir && name == "target")
-                || (dir == base && name == "README.md");
+                || (dir == base && (name == "README.md" || name == "HINTS.md"));
             if skipped {
                 continue;
             }

@@ -80,9 +80,18 @@ enum Command {
     Diff {
         /// The step, e.g. 02.
         step: String,
-        /// Every file, headers included: Cargo.toml, tests/, … (not README.md).
+        /// Every file, headers included: Cargo.toml, tests/, … (not README.md or HINTS.md).
         #[arg(long)]
         all: bool,
+    },
+    /// A hint for step NN, one level more each time you ask: the idea, then the API items with
+    /// links to their docs, then the solution's code: `hint 02` (`--reset` starts again).
+    Hint {
+        /// The step, e.g. 02.
+        step: String,
+        /// Start this step's hints again from the first level.
+        #[arg(long)]
+        reset: bool,
     },
     /// Answer a puzzle from your own data: `puzzle 1 7`; with no number, the three questions.
     #[command(disable_help_flag = true)]
@@ -122,21 +131,44 @@ fn slides(project: &project::Project) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Colours when stdout is a terminal and `NO_COLOR` is unset.
+fn style() -> kit::diff::Style {
+    use std::io::IsTerminal;
+    if std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
+        kit::diff::Style::Color
+    } else {
+        kit::diff::Style::Plain
+    }
+}
+
 /// `./run.sh diff NN`: printed here, coloured when it goes to a terminal.
 fn diff(project: &project::Project, step: &str, all: bool) -> anyhow::Result<ExitCode> {
-    use std::io::IsTerminal;
     let step = steps::find(&project.root, step)?;
     let scope = if all {
         kit::diff::Scope::All
     } else {
         kit::diff::Scope::Lesson
     };
-    let style = if std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
-        kit::diff::Style::Color
-    } else {
-        kit::diff::Style::Plain
-    };
-    print!("{}", kit::diff::render(&project.root, &step, scope, style)?);
+    print!(
+        "{}",
+        kit::diff::render(&project.root, &step, scope, style())?
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `./run.sh hint NN`: the next level of the step's hints, remembered under target/.
+fn hint(project: &project::Project, step: &str, reset: bool) -> anyhow::Result<ExitCode> {
+    let step = steps::find(&project.root, step)?;
+    let file = kit::hint::progress_file(&project.root);
+    if reset {
+        print!("{}", kit::hint::reset(&project.root, &file, &step)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let reply = kit::hint::ask(&project.root, &file, &step, style())?;
+    print!("{}", reply.text);
+    for note in reply.notes {
+        eprintln!("\n{note}");
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -161,6 +193,7 @@ fn main() -> ExitCode {
             Command::Check { args } => cargo::checker(&project, "check", &args),
             Command::Puzzle { args } => cargo::checker(&project, "puzzle", &args),
             Command::Diff { step, all } => diff(&project, &step, all),
+            Command::Hint { step, reset } => hint(&project, &step, reset),
             Command::Slides => slides(&project),
             Command::Stack(command) => stack::run(&project, command),
             Command::Bench => bench::run(&project),

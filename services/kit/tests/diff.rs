@@ -155,6 +155,7 @@ fn a_copy_equal_to_the_solution_but_for_line_endings_readmes_builds_and_hidden_f
         ("exercises/01-x/Cargo.toml", "[package]\n"),
         ("exercises/01-x/src/main.rs", windows_main.as_str()),
         ("exercises/01-x/README.md", "# yours\n"),
+        ("exercises/01-x/HINTS.md", "## 1. The idea\n"),
         ("solutions/01-x/Cargo.toml", "[package]\n"),
         ("solutions/01-x/src/main.rs", MAIN),
         ("solutions/01-x/README.md", "# the solution's\n"),
@@ -165,7 +166,7 @@ fn a_copy_equal_to_the_solution_but_for_line_endings_readmes_builds_and_hidden_f
         let out = render_plain(root.path(), "01", scope);
         assert!(out.contains("Your copy matches the solution"), "{out}");
         assert!(!out.contains("@@"), "{out}");
-        for skipped in ["README", "target", "swp"] {
+        for skipped in ["README", "HINTS", "target", "swp"] {
             assert!(!out.contains(skipped), "{out}");
         }
     }

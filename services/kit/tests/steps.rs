@@ -142,6 +142,64 @@ fn the_slides_region_markers_belong_in_solutions_and_are_not_compared() {
 }
 
 #[test]
+fn a_todo_or_a_hints_md_that_spells_out_the_solutions_code_is_caught() {
+    let copy = copy_of_the_steps();
+    let main = copy.path().join("exercises/01-stdout/src/main.rs");
+    // A TODO may name the items to look up, and say what to achieve...
+    edit(
+        &main,
+        "//   above (your `telemetry::shutdown`)",
+        "//   above (your `telemetry::shutdown`, `SdkTracerProvider::shutdown`)",
+    );
+    assert_eq!(drift_of_step_01(copy.path()), Vec::<String>::new());
+    // ...but not write the solution's line for the learner, whole or in backquotes.
+    edit(
+        &main,
+        "//   above (your `telemetry::shutdown`",
+        "//   above (`telemetry::shutdown(tracer_provider).await;`",
+    );
+    let hints = copy.path().join("exercises/01-stdout/HINTS.md");
+    edit(
+        &hints,
+        "## 2. The API\n",
+        "## 2. The API\n\n```rust\n    let tracer_provider = telemetry::init_traces();\n```\n",
+    );
+    let problems = drift_of_step_01(copy.path());
+    assert!(
+        problems.iter().any(|p| p.starts_with("exercises/01-stdout/src/main.rs:")
+            && p.contains("the TODO(01) hint spells out the solution's line \"telemetry::shutdown(tracer_provider).await\"")
+            && p.ends_with("./run.sh hint 01")),
+        "{problems:#?}"
+    );
+    assert!(
+        problems.iter().any(|p| p.starts_with("exercises/01-stdout/HINTS.md:")
+            && p.contains("spells out the solution's line \"let tracer_provider = telemetry::init_traces()\"")),
+        "{problems:#?}"
+    );
+    assert_eq!(problems.len(), 2, "{problems:#?}");
+}
+
+#[test]
+fn a_step_without_its_hints_md_or_with_a_level_missing_is_caught() {
+    let copy = copy_of_the_steps();
+    let hints = copy.path().join("exercises/01-stdout/HINTS.md");
+    let text = std::fs::read_to_string(&hints).unwrap();
+    std::fs::write(&hints, &text[..text.find("\n## 2. The API").unwrap()]).unwrap();
+    assert_eq!(
+        drift_of_step_01(copy.path()),
+        ["exercises/01-stdout/HINTS.md: no \"## 2. The API\" heading"]
+    );
+    std::fs::remove_file(&hints).unwrap();
+    let problems = drift_of_step_01(copy.path());
+    assert!(
+        problems.len() == 1
+            && problems[0].starts_with("exercises/01-stdout/HINTS.md: missing (")
+            && problems[0].ends_with("it holds what `./run.sh hint 01` shows before the code"),
+        "{problems:#?}"
+    );
+}
+
+#[test]
 fn a_manifest_that_differs_from_the_solution_is_caught() {
     let copy = copy_of_the_steps();
     edit(

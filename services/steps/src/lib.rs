@@ -38,6 +38,17 @@ impl Step {
         format!("exercise-{}-{}", self.id(), self.topic)
     }
 
+    /// The step's finished code: its solution, or step 00's exercise, which is its own solution.
+    pub fn finished(&self) -> &Path {
+        self.solution.as_deref().unwrap_or(&self.exercise)
+    }
+
+    /// `HINTS.md` in the exercise: what `./run.sh hint NN` shows before the code (see
+    /// `services/kit/src/hint.rs`).
+    pub fn hints_file(&self) -> PathBuf {
+        self.exercise.join("HINTS.md")
+    }
+
     /// The cargo package of the solution, e.g. `solution-01-stdout`.
     pub fn solution_package(&self) -> Option<String> {
         self.solution
@@ -73,6 +84,14 @@ pub fn all(root: &Path) -> anyhow::Result<Vec<Step>> {
     }
     steps.sort_by_key(|step| step.number);
     Ok(steps)
+}
+
+/// The step before `step`, whose finished code `step`'s exercise starts from; `None` for the
+/// first.
+pub fn previous(root: &Path, step: &Step) -> anyhow::Result<Option<Step>> {
+    Ok(all(root)?
+        .into_iter()
+        .rfind(|other| other.number < step.number))
 }
 
 /// Step `number`, given as `1`, `01` or `01-stdout`.
