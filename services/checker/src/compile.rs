@@ -186,10 +186,16 @@ pub fn build_hint(root: &Path, package: &str, errors: &[String], cargo_output: &
                 .any(|name| e.contains(name))
     });
     if unresolved.is_some() {
-        return "A crate is not found: is it in the step's Cargo.toml? Add it under [dependencies] as \
-                `name.workspace = true`; the versions are chosen once, in the top-level Cargo.toml. Or the \
-                name moved: check the docs of the version in Cargo.lock (docs.rs/<crate>/0.33.1)."
-            .into();
+        let docs = match versions.first() {
+            Some(version) => format!("https://docs.rs/opentelemetry/{version}/opentelemetry/"),
+            None => "docs.rs".to_string(),
+        };
+        return format!(
+            "A crate is not found: is it in the step's Cargo.toml? Add it under [dependencies] as \
+             `name.workspace = true`; the versions are chosen once, in the top-level Cargo.toml. Or \
+             the name moved: check the docs of the version in Cargo.lock ({docs}, and the same \
+             version for the other opentelemetry crates)."
+        );
     }
     if errors.is_empty() && !cargo_output.is_empty() {
         return "cargo stopped before compiling (its message is above). A dependency it cannot find or \
@@ -284,8 +290,19 @@ required by a bound in `OpenTelemetryLayer::<S, T>::with_tracer`";
     #[test]
     fn a_missing_crate_and_other_errors_get_theirs() {
         let missing = "E0432 unresolved import `tracing_opentelemetry`".to_string();
-        let hint = build_hint(Path::new("/nowhere"), "exercise-02-otlp", &[missing], "");
+        let hint = build_hint(
+            Path::new("/nowhere"),
+            "exercise-02-otlp",
+            std::slice::from_ref(&missing),
+            "",
+        );
         assert!(hint.contains("workspace = true"), "{hint}");
+        // The docs it points to are those of the version in the kit's Cargo.lock.
+        let kit = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let version = lock_versions(&kit, "opentelemetry").remove(0);
+        let hint = build_hint(&kit, "exercise-02-otlp", &[missing], "");
+        let docs = format!("https://docs.rs/opentelemetry/{version}/opentelemetry/");
+        assert!(hint.contains(&docs), "{hint}");
         let other = "E0308 mismatched types".to_string();
         let hint = build_hint(Path::new("/nowhere"), "exercise-02-otlp", &[other], "");
         assert!(hint.contains("./run.sh diff 02"), "{hint}");

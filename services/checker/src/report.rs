@@ -1,11 +1,11 @@
-//! How a check reads in the terminal: each expectation passed (✓), failed (✗) with what was found
-//! and a hint, or not checked (–, and why); each bonus earned (bonus ✓) or not (bonus –, and
-//! how); then what to do next.
+//! How a check reads in the terminal: each expectation passed (✓), failed (✗) with what was found,
+//! a hint, and the `./run.sh hint NN` that says more, or not checked (–, and why); each bonus
+//! earned (bonus ✓) or not (bonus –, and how); then what to do next.
 
 use std::fmt::Write;
 
 use crate::check::Report;
-use crate::expect::{self, Need, Outcome, Verdict};
+use crate::expect::{self, Mistake, Need, Outcome, Verdict};
 
 /// Colours when printing to a terminal; none in a pipe, a file or with `NO_COLOR`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +54,7 @@ pub fn render(report: &Report, style: Style) -> String {
             }
             let _ = writeln!(out, "\n{}", wrap("hint: ", &failure.hint));
             let _ = writeln!(out, "\nRead: {}", readme.display());
+            let _ = writeln!(out, "{}", stuck(&step));
             return out;
         }
         Ok(outcomes) => outcomes,
@@ -99,10 +100,27 @@ pub fn render(report: &Report, style: Style) -> String {
     }
     let _ = writeln!(
         out,
-        "{passed} of {total} expectations met. Read {}; compare with the solution: ./run.sh diff {step}",
-        readme.display()
+        "{passed} of {total} expectations met. Read {}.\n{}",
+        readme.display(),
+        stuck(&step)
     );
     out
+}
+
+/// Where to go from a check that fails, for step `step` (`02`).
+fn stuck(step: &str) -> String {
+    format!(
+        "Stuck? ./run.sh hint {step} gives a hint, one level more each time; ./run.sh diff {step} \
+         compares with the solution."
+    )
+}
+
+/// The line under a failed expectation's hint: the `./run.sh hint NN` of the step it belongs to.
+fn more(mistake: &Mistake) -> Option<String> {
+    let step = mistake.step()?;
+    Some(format!(
+        "./run.sh hint {step:02}, one level more each time: the idea, the API, the code"
+    ))
 }
 
 /// One line per expectation: ✓, ✗ with what was found and the hint, or – when not checked; a
@@ -161,6 +179,13 @@ pub fn render_outcomes(outcomes: &[Outcome], style: Style) -> String {
                     "{}",
                     style.paint("33", &wrap("        hint:  ", &mistake.hint()))
                 );
+                if let Some(more) = more(mistake) {
+                    let _ = writeln!(
+                        out,
+                        "{}",
+                        style.paint("33", &wrap("        more:  ", &more))
+                    );
+                }
             }
         }
     }
@@ -191,6 +216,40 @@ pub fn wrap(label: &str, text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::expect::{AppMistake, step_03};
+
+    #[test]
+    fn a_failed_expectation_points_to_the_hints_of_the_step_it_belongs_to() {
+        let failed = |step, mistake: Mistake| Outcome {
+            step,
+            what: "each sub-request carries a W3C traceparent header".into(),
+            verdict: Verdict::Failed {
+                found: "0 of 14 sub-requests had one".into(),
+                mistake,
+            },
+        };
+        let out = render_outcomes(
+            &[failed(3, step_03::Mistake::NoInjection.into())],
+            Style::Plain,
+        );
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(
+            lines[2].starts_with("        hint:  The app's sub-requests"),
+            "{out}"
+        );
+        assert_eq!(
+            lines.last().unwrap(),
+            &"        more:  ./run.sh hint 03, one level more each time: the idea, the API, the code"
+        );
+        // The app's own mistakes belong to no step: the footer says where to go.
+        let out = render_outcomes(&[failed(0, AppMistake::Broken.into())], Style::Plain);
+        assert!(!out.contains("more:"), "{out}");
+        assert_eq!(
+            stuck("04"),
+            "Stuck? ./run.sh hint 04 gives a hint, one level more each time; ./run.sh diff 04 \
+             compares with the solution."
+        );
+    }
 
     #[test]
     fn long_hints_wrap_under_their_label() {

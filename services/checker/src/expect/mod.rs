@@ -11,8 +11,10 @@
 //! 03's missing extraction).
 //!
 //! A hint says what the symptom means and where to act, for code written with the OpenTelemetry
-//! API (as the steps are) and, where it differs, with `tracing`. It never pastes the solution:
-//! `./run.sh diff NN` is there for that.
+//! API (as the steps are) and, where it differs, with `tracing`. It names the items at fault,
+//! but does not write the code: the report points to `./run.sh hint NN` for the step the
+//! mistake belongs to ([`Mistake::step`]), whose levels go from the idea to the solution's code
+//! (`services/kit/src/hint.rs`), and to `./run.sh diff NN`.
 //!
 //! This file holds what the steps share:
 //! - [`STEPS`], the table of steps: number, topic, whether a step keeps the expectations of the
@@ -341,10 +343,11 @@ pub fn judge(step: u32, evidence: &Evidence, sources: &Sources) -> Vec<Outcome> 
     judge.outcomes
 }
 
-/// `Mistake`: one variant per step (and one for the app), its `hint`, and a `From` for each, so
-/// that a step's file writes `fail(found, Mistake::NoShutdown)` with its own mistake.
+/// `Mistake`: one variant per step (and one for the app), its `hint`, the step whose lesson it
+/// is, and a `From` for each, so that a step's file writes `fail(found, Mistake::NoShutdown)`
+/// with its own mistake.
 macro_rules! gathered {
-    ($($variant:ident($mistake:ty)),* $(,)?) => {
+    ($($variant:ident($mistake:ty) = $step:expr),* $(,)?) => {
         /// What went wrong, as far as the checker can tell: the app's, or one step's.
         #[derive(Debug, Clone, PartialEq, Eq)]
         pub enum Mistake {
@@ -358,6 +361,14 @@ macro_rules! gathered {
                     $(Mistake::$variant(mistake) => mistake.hint(),)*
                 }
             }
+
+            /// The step that teaches what this mistake gets wrong: its `./run.sh hint NN` says
+            /// how to write it. `None` for the app's own mistakes.
+            pub fn step(&self) -> Option<u32> {
+                match self {
+                    $(Mistake::$variant(_) => $step,)*
+                }
+            }
         }
 
         $(impl From<$mistake> for Mistake {
@@ -369,15 +380,15 @@ macro_rules! gathered {
 }
 
 gathered!(
-    App(AppMistake),
-    Step01(step_01::Mistake),
-    Step02(step_02::Mistake),
-    Step03(step_03::Mistake),
-    Step04(step_04::Mistake),
-    Step05(step_05::Mistake),
-    Step06(step_06::Mistake),
-    Step07(step_07::Mistake),
-    Step08(step_08::Mistake),
+    App(AppMistake) = None,
+    Step01(step_01::Mistake) = Some(1),
+    Step02(step_02::Mistake) = Some(2),
+    Step03(step_03::Mistake) = Some(3),
+    Step04(step_04::Mistake) = Some(4),
+    Step05(step_05::Mistake) = Some(5),
+    Step06(step_06::Mistake) = Some(6),
+    Step07(step_07::Mistake) = Some(7),
+    Step08(step_08::Mistake) = Some(8),
 );
 
 /// The app's own mistakes, before any telemetry.

@@ -22,15 +22,15 @@ pub enum Mistake {
 impl Mistake {
     pub fn hint(&self) -> String {
         match self {
-            Mistake::NothingPrinted { installed: false } => "No span was printed, and no tracer provider is installed. \
-                Build one with the stdout exporter (`SdkTracerProvider::builder().with_simple_exporter(…)`) and \
-                install it with `global::set_tracer_provider`; until then `global::tracer` makes spans that go nowhere."
+            Mistake::NothingPrinted { installed: false } => "No span was printed, and no tracer provider is installed: \
+                until one is (`global::set_tracer_provider`), `global::tracer` makes spans that go nowhere. \
+                `init_traces` builds one whose exporter prints spans, installs it, and `main` calls it first."
                 .into(),
             Mistake::NothingPrinted { installed: true } => "No span was printed. A provider is installed: is a span \
                 started for every request (the middleware in server.rs) and ended when the response is ready?"
                 .into(),
-            Mistake::NotServerKind => "Spans arrived, but none is a server span. Mark the request's span as one: \
-                `.with_kind(SpanKind::Server)` on the span builder (with tracing: the field `otel.kind = \"server\"`)."
+            Mistake::NotServerKind => "Spans arrived, but none is a server span. The request's span must say it is \
+                one, with its kind (`SpanKind::Server`; with tracing: the field `otel.kind = \"server\"`)."
                 .into(),
             Mistake::SpanPerRequest => "Each request the app serves, the 15 of /fib?index=5 and the bad one, needs \
                 its own server span, started where every request passes (the middleware `trace_request`) and \

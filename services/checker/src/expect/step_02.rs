@@ -47,13 +47,12 @@ impl Mistake {
     pub fn hint(&self) -> String {
         match self {
             Mistake::StillOnStdout => "Your spans are printed, not sent: the provider still has step 01's \
-                stdout exporter. Give it an OTLP exporter instead (`opentelemetry_otlp::SpanExporter::builder()\
-                .with_http()`…), in a batch processor (`BatchSpanProcessor::builder(exporter)`)."
+                stdout exporter. Give it opentelemetry-otlp's exporter instead, over HTTP, behind a batch \
+                processor."
                 .into(),
             Mistake::NoProvider => "Nothing was exported: no tracer provider is installed, so `global::tracer` hands \
-                out tracers that record nothing. Install yours in `init_traces` with \
-                `global::set_tracer_provider(provider.clone())` (with tracing: give the provider's tracer to \
-                `tracing_opentelemetry::layer().with_tracer(…)` in the subscriber)."
+                out tracers that record nothing. Install yours in `init_traces` (`global::set_tracer_provider`; \
+                with tracing: give the provider's tracer to the subscriber's `tracing_opentelemetry` layer)."
                 .into(),
             Mistake::ProviderStoppedEarly => "Nothing was exported, though your code installs a provider. It stopped \
                 before the requests came: is `shutdown` called before the server has stopped, or is the provider \
@@ -78,9 +77,8 @@ impl Mistake {
                 name(*sent)
             ),
             Mistake::JsonInsteadOfProtobuf => "Spans arrived as OTLP/JSON, though OTEL_EXPORTER_OTLP_PROTOCOL said \
-                http/protobuf: the exporter is built for JSON (`.with_protocol(Protocol::HttpJson)`, or \
-                opentelemetry-otlp's `http-json` feature, which makes JSON the default). Ask for protobuf: \
-                `.with_protocol(Protocol::HttpBinary)` on the `.with_http()` builder."
+                http/protobuf: the exporter is built for JSON (`Protocol::HttpJson`, or opentelemetry-otlp's \
+                `http-json` feature, which makes JSON the default). Ask for protobuf, `Protocol::HttpBinary`."
                 .into(),
             Mistake::SpansLate => "Spans arrived only when the app stopped. A batch processor sends every few \
                 seconds; yours waited longer than the checker's OTEL_BSP_SCHEDULE_DELAY. Use \
@@ -88,19 +86,18 @@ impl Mistake {
                 of a fixed delay."
                 .into(),
             Mistake::NoShutdown => "The spans of the last request never arrived: the app exits with them still \
-                in the batch. After the server stops, shut the provider down (`telemetry::shutdown(tracer_provider)`, \
-                which calls `provider.shutdown()`): that sends what is left."
+                in the batch. After the server stops, shut the provider down (`telemetry::shutdown`): that sends \
+                what is left."
                 .into(),
             Mistake::DroppedEarly => "The spans of the last request never arrived, and `main` throws the provider \
                 away at once (`let _ = …init_traces()` or the call alone): there is then nothing to shut down at \
-                the end, so the last batch is lost. Keep it, `let tracer_provider = telemetry::init_traces()?;`, \
-                and shut it down after the server stops."
+                the end, so the last batch is lost. Keep it in a variable of `main`'s until the server stops, then \
+                shut it down."
                 .into(),
             Mistake::ServiceName { found } => match found.as_deref() {
                 Some(name) if name.starts_with("unknown_service") => format!(
                     "The spans are named {name:?}: the SDK's name when none is given. Give the provider a \
-                     resource with `service.name` = \"fib\" (`Resource::builder().with_service_name(\"fib\")`), \
-                     keeping OTEL_SERVICE_NAME's value when it is set."
+                     resource whose `service.name` is \"fib\", keeping OTEL_SERVICE_NAME's value when it is set."
                 ),
                 found => format!(
                     "service.name is {found:?}; the workshop's backends and puzzles look for \"fib\" (unless \

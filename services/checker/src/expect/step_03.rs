@@ -28,22 +28,21 @@ impl Mistake {
     pub fn hint(&self) -> String {
         match self {
             Mistake::NoInjection => "The app's sub-requests carry no `traceparent` header, so each one starts a \
-                new trace. Set the W3C propagator once (`global::set_text_map_propagator(TraceContextPropagator::new())`) \
-                and write the client span's context into each outgoing request's headers \
-                (`propagator.inject_context(&cx, &mut HeaderInjector(&mut headers))`)."
+                new trace. Install the W3C propagator once (`TraceContextPropagator`), and have it write the \
+                client span's context into each outgoing request's headers (`inject_context`, `HeaderInjector`)."
                 .into(),
             Mistake::NoExtraction => "The sub-requests carry `traceparent`, but the server starts a new trace \
-                anyway. Read the header where the request comes in (`propagator.extract(&HeaderExtractor(headers))`) \
-                and start the server span with that context as its parent (`start_with_context`; with tracing: \
-                `span.set_parent(cx)` before the span is entered)."
+                anyway. Read the caller's context from the headers where the request comes in (`extract`, \
+                `HeaderExtractor`), and start the server span with it as the parent (`start_with_context`; with \
+                tracing: `set_parent` before the span is entered)."
                 .into(),
-            Mistake::NoClientSpans => "There is one trace per request, but no client spans: make a span of kind \
-                Client around each sub-request (`SpanKind::Client`, named `GET`), and inject *its* context, so that \
-                the server span it calls sits under it."
+            Mistake::NoClientSpans => "There is one trace per request, but no client spans: each sub-request needs a \
+                span of its own, of kind Client and named `GET`, whose context is the one injected, so that the \
+                server span it calls sits under it."
                 .into(),
             Mistake::InjectsServerContext => "The `traceparent` of each sub-request names the server span, not the \
-                client span around the sub-request. Inject the context that holds the client span \
-                (`Context::current_with_span(client_span)`)."
+                client span around the sub-request. Inject the context that holds the client span, not the \
+                current one."
                 .into(),
             Mistake::BadParentLinks => "In one trace, parents must go server → client → server: each client span \
                 is a child of the server span that makes the sub-request, and the server span that answers it is a \

@@ -57,16 +57,17 @@ impl Mistake {
             Mistake::WrongFibResult => "Your own span needs `fib.result`, F(index), as an integer, set once the \
                 result is known."
                 .into(),
-            Mistake::NoEvent => "Add an event to a span: something that happened at one moment, with attributes of \
-                its own, e.g. `span.add_event(\"sum\", vec![KeyValue::new(\"fib.left\", a), …])`."
+            Mistake::NoEvent => "No span has an event: something that happened at one moment of a span, with \
+                attributes of its own (`add_event`), such as the `sum` of the two numbers, with them as \
+                `fib.left` and `fib.right`."
                 .into(),
             Mistake::ErrorNotRecorded { status, exception } => {
                 let mut missing = Vec::new();
                 if !status {
-                    missing.push("its status set to Error (`span.set_status(Status::error(…))`)");
+                    missing.push("its status set to Error (`set_status`, `Status::error`)");
                 }
                 if !exception {
-                    missing.push("an `exception` event (`span.record_error(&err)`)");
+                    missing.push("an `exception` event (`record_error`)");
                 }
                 format!(
                     "A request for /fib?index=abc fails with 400: a span of its trace must say so, with {}.",

@@ -33,8 +33,7 @@ impl Mistake {
     pub fn hint(&self) -> String {
         match self {
             Mistake::MissingHostedHeader => "Exports lack the header `x-honeycomb-team` with HONEYCOMB_API_KEY's \
-                value. Add it when the key is set: `.with_headers(…)` on the exporter's builder, a map from the \
-                header's name to the key."
+                value. When the key is set, the exporter must send it with every export (`with_headers`)."
                 .into(),
             Mistake::EnvHeadersLost => "The headers of OTEL_EXPORTER_OTLP_HEADERS no longer arrive: your own headers \
                 replaced them. Add the key's header to those of the variable instead of replacing them."

@@ -43,8 +43,9 @@ impl Mistake {
                 .into(),
             Mistake::StillExponential { spans } => format!(
                 "A first /fib?index=10 made {spans} spans: the same numbers are still asked for again and again. \
-                 Keep each F(n) once it is known, in the state every request shares; look it up before any \
-                 request; and ask for F(N-1) before F(N-2), not both at once: by then F(N-2) is known."
+                 Each number should cost its requests once: kept once it is known, where every request finds \
+                 it, looked up before any request, and asked for so that the second of the two is known by \
+                 then."
             ),
             Mistake::LatencyGrowsExponentially => "The P99 still grows with the index as fast as the number of \
                 requests does. Once a number is known, asking for it again should cost no request at all: look \

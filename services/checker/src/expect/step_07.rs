@@ -75,28 +75,25 @@ pub enum Mistake {
 impl Mistake {
     pub fn hint(&self) -> String {
         match self {
-            Mistake::NoMetrics => "No metric arrived. Build a meter provider (`SdkMeterProvider::builder()`) \
-                with the same resource as the tracer provider and a `PeriodicReader` around an OTLP \
-                `MetricExporter`; install it (`global::set_meter_provider`) before the instruments are made; and \
-                shut it down with the others when the server stops: the reader sends every few seconds, and \
-                once more at shutdown, which is when a short run like the checker's gets its metrics."
+            Mistake::NoMetrics => "No metric arrived. Is there a meter provider, with the tracer provider's \
+                resource and a periodic reader around an OTLP metric exporter, installed before the instruments \
+                are made? Is it shut down with the others when the server stops? The reader sends every few \
+                seconds, and once more at shutdown, which is when a short run like the checker's gets its metrics."
                 .into(),
             Mistake::NoDurationMetric { found } => format!(
-                "Metrics arrived ({}), but not `http.server.request.duration`. Make it once, from a meter \
-                 (`global::meter(\"fib\")`), with the conventions' name \
-                 (`opentelemetry_semantic_conventions::metric::HTTP_SERVER_REQUEST_DURATION`), and record each \
-                 request's duration in the middleware `trace_request`, where every request passes.",
+                "Metrics arrived ({}), but not `http.server.request.duration`. Make it once, from a meter, with \
+                 the conventions' name (`HTTP_SERVER_REQUEST_DURATION`), and record each request's duration \
+                 where every request passes: in a middleware.",
                 found.join(", ")
             ),
-            Mistake::DurationShape => "`http.server.request.duration` must be a histogram of seconds: \
-                `meter.f64_histogram(…).with_unit(\"s\")`, recorded with `elapsed().as_secs_f64()`. Seconds, \
-                not milliseconds, so that every backend reads it alike; the conventions' bucket boundaries \
-                (`.with_boundaries(…)`, 0.005 to 10) fit seconds."
+            Mistake::DurationShape => "`http.server.request.duration` must be a histogram of seconds, an `f64` \
+                histogram with the unit \"s\". Seconds, not milliseconds, so that every backend reads it alike; \
+                the conventions' bucket boundaries (0.005 to 10) fit seconds."
                 .into(),
             Mistake::DurationCount { counted, expected } => format!(
                 "`http.server.request.duration` counted {counted} requests where the app served {expected}. \
-                 Record once per request, in `trace_request` after the response is ready: not in the handler \
-                 (the bad index counts too), and not twice."
+                 Record once per request, in a middleware once the response is ready: not in the handler (the \
+                 bad index counts too), and not twice."
             ),
             Mistake::MetricAttributes { names } => format!(
                 "The points of `http.server.request.duration` lack {}. Describe each duration with the \
@@ -104,18 +101,17 @@ impl Mistake {
                  attributes is a series of its own) and the response's status code as an integer.",
                 names.join(", ")
             ),
-            Mistake::FibCalls { found: None } => "No `fib.calls` arrived. Make a counter once \
-                (`meter.u64_counter(\"fib.calls\")`, unit `{call}`) and add 1 for each /fib computation, with \
-                the index as the attribute `fib.index` (an integer)."
+            Mistake::FibCalls { found: None } => "No `fib.calls` arrived. Make a counter once (unit `{call}`) and \
+                add 1 for each /fib computation, with the index as the attribute `fib.index` (an integer)."
                 .into(),
             Mistake::FibCalls { found: Some(kind) } => format!(
                 "`fib.calls` arrived as {kind}, or without `fib.index` on every point. A count that only grows \
-                 is a counter (`u64_counter`, a monotonic sum); `add(1, &[KeyValue::new(\"fib.index\", …)])`."
+                 is a counter (`u64_counter`, a monotonic sum), and each `add` gives it `fib.index`."
             ),
-            Mistake::NoLogs => "No log record arrived. Build a logger provider (`SdkLoggerProvider::builder()`, \
-                the same resource, a `BatchLogProcessor` around an OTLP `LogExporter`); install a `tracing` \
-                subscriber whose layer is `OpenTelemetryTracingBridge::new(&provider)`; write events with \
-                `tracing::info!`/`warn!`/`error!`; and shut the provider down with the others."
+            Mistake::NoLogs => "No log record arrived. Is there a logger provider (the same resource, a batch \
+                processor around an OTLP log exporter), and a `tracing` subscriber with the bridge \
+                (`OpenTelemetryTracingBridge`) as a layer? Are events written (`tracing::info!`, `warn!`, \
+                `error!`), and is the provider shut down with the others?"
                 .into(),
             Mistake::LogsOutsideRequests => "Log records arrived, but none was written while a request was \
                 served. Write the events where the work happens: in the /fib handler, when a number is computed \
@@ -140,14 +136,13 @@ impl Mistake {
                 .into(),
             Mistake::LogsOfLibraries { targets } => format!(
                 "Log records came from {}: the libraries that carry the telemetry log too, and some of their \
-                 events are about sending it. Filter the bridge's layer to the app's own events \
-                 (`.with_filter(Targets::new().with_target(\"<your crate>\", Level::INFO))`).",
+                 events are about sending it. Filter the bridge's layer to the app's own events, whose target \
+                 is the crate's name (`Targets`, `with_filter`).",
                 targets.join(", ")
             ),
             Mistake::SignalsResource { found } => format!(
                 "Metrics or log records arrived as service.name {found:?}, not \"fib\" like the spans. Give the \
-                 meter and logger providers the same resource as the tracer provider (`.with_resource(resource())`): \
-                 one app, one resource."
+                 meter and logger providers the same resource as the tracer provider: one app, one resource."
             ),
         }
     }

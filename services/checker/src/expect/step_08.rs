@@ -57,16 +57,15 @@ impl Mistake {
         match self {
             Mistake::SampledShare { kept, of } if kept == of => format!(
                 "All {of} new traces were kept, with OTEL_TRACES_SAMPLER=parentbased_traceidratio and \
-                 OTEL_TRACES_SAMPLER_ARG=0.25. `.with_sampler(…)` replaces the sampler the SDK read from the \
-                 environment: wrap `Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(ratio)))`, with the \
-                 ratio `otelkit::sampler_ratio()?` reads, not an always-on sampler."
+                 OTEL_TRACES_SAMPLER_ARG=0.25. The sampler given to `with_sampler` replaces the one the SDK read \
+                 from the environment: it must keep a share of the new traces (the SDK's ratio sampler, inside a \
+                 parent-based one), with the ratio `otelkit::sampler_ratio()` reads, not keep them all."
             ),
             Mistake::SampledShare { kept, of } => format!(
-                "{kept} of {of} new traces were kept, far from a quarter. Let \
-                 `Sampler::TraceIdRatioBased(ratio)` decide, with the ratio `otelkit::sampler_ratio()?` reads from \
-                 OTEL_TRACES_SAMPLER_ARG, and keep \
-                 its decision as it is: `RecordAndSample` exports a span, `RecordOnly` records it and exports \
-                 nothing, `Drop` drops it."
+                "{kept} of {of} new traces were kept, far from a quarter. Let the SDK's ratio sampler \
+                 (`TraceIdRatioBased`) decide, with the ratio `otelkit::sampler_ratio()` reads from \
+                 OTEL_TRACES_SAMPLER_ARG, and keep its decision as it is: `RecordAndSample` exports a span, \
+                 `RecordOnly` records it and exports nothing, `Drop` drops it."
             ),
             Mistake::PartialTraces { partial, of } => format!(
                 "{partial} of {of} kept traces lack spans. The decision must be the same for every span of a \
@@ -86,15 +85,14 @@ impl Mistake {
                  `parent_context` your wrapper receives."
             ),
             Mistake::NoSampleRate { found: None } => "Kept spans carry no `SampleRate`, so a backend counts each \
-                kept trace once where it stands for four. Wrap the sampler in one of your own (`impl ShouldSample`): \
-                ask the inner sampler with the same arguments, and when its decision is `RecordAndSample`, add \
-                `SampleRate` = round(1 / ratio) to the result's attributes, as an integer. Install the wrapper with \
-                `.with_sampler(…)`."
+                kept trace once where it stands for four. The SDK's samplers add no attribute: a sampler of your \
+                own (`ShouldSample`) around the SDK's must add it to the spans it keeps, an integer, \
+                round(1 / ratio), and be the one given to `with_sampler`."
                 .into(),
             Mistake::NoSampleRate { found: Some(found) } => format!(
                 "`SampleRate` must be the integer round(1 / ratio), 4 for a ratio of 0.25; found {found}. A backend \
-                 multiplies counts by it: an `i64` (`KeyValue::new(\"SampleRate\", 4_i64)`), not a string or a \
-                 double, computed from the ratio `otelkit::sampler_ratio()` returns."
+                 multiplies counts by it: an `i64`, not a string or a double, computed from the ratio \
+                 `otelkit::sampler_ratio()` returns."
             ),
             Mistake::TailSampling { problems } => format!(
                 "Tail sampling lives in collector/sampling.yaml: a `tail_sampling` processor in the traces \
