@@ -4,6 +4,7 @@
 //! `.env.example` at the top of the repository documents each variable; `--help` lists them too.
 
 use std::net::IpAddr;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use clap::Parser;
@@ -53,6 +54,32 @@ pub struct Config {
     #[arg(long, env = "SHUTDOWN_GRACE_SECS", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(0..=600))]
     pub shutdown_grace_secs: u64,
+
+    /// The trace explorer's pages, where the page links each number's trace (from step 03).
+    /// Unset: the page's own host, at EXPLORER_PORT.
+    #[arg(long, env = "EXPLORER_URL", value_parser = parse_base_url)]
+    pub explorer_url: Option<String>,
+
+    /// The trace explorer's port, for the page's links when EXPLORER_URL is unset (0: no link).
+    #[arg(long, env = "EXPLORER_PORT", default_value_t = DEFAULT_EXPLORER_PORT)]
+    pub explorer_port: u16,
+
+    /// Jaeger's UI, e.g. http://localhost:16686: the page then links each number's trace there
+    /// too. Unset: no Jaeger link.
+    #[arg(long, env = "JAEGER_UI_URL", value_parser = parse_base_url)]
+    pub jaeger_ui_url: Option<String>,
+}
+
+/// The trace explorer's pages' port unless `EXPLORER_PORT` says otherwise (`services/explorer`).
+pub const DEFAULT_EXPLORER_PORT: u16 = 8091;
+
+/// The settings [`Config::load`] read, for the parts of the kit that a step's code does not
+/// hand them to (the page's links to traces).
+static LOADED: OnceLock<Config> = OnceLock::new();
+
+/// The settings the app started with, if it read them with [`Config::load`].
+pub fn loaded() -> Option<&'static Config> {
+    LOADED.get()
 }
 
 impl Config {
@@ -70,7 +97,9 @@ impl Config {
             );
             std::process::exit(2);
         }
-        Config::parse()
+        let config = Config::parse();
+        let _ = LOADED.set(config.clone());
+        config
     }
 
     /// Where `/fib` sends its sub-requests: `FIB_UPSTREAM_URL`, or else the app itself at
@@ -127,6 +156,32 @@ mod tests {
     fn a_cap_above_the_hard_maximum_is_refused_with_the_range() {
         let err = parse(&["--max-index", "40"]).unwrap_err().to_string();
         assert!(err.contains("0..=20"), "{err}");
+    }
+
+    #[test]
+    fn the_trace_links_settings_are_read_and_checked() {
+        let config = parse(&[]).unwrap();
+        assert_eq!(config.explorer_port, DEFAULT_EXPLORER_PORT);
+        assert_eq!((config.explorer_url, config.jaeger_ui_url), (None, None));
+        let config = parse(&[
+            "--jaeger-ui-url",
+            "http://localhost:16686/",
+            "--explorer-url",
+            "http://192.0.2.1:8091",
+        ])
+        .unwrap();
+        assert_eq!(
+            config.jaeger_ui_url.as_deref(),
+            Some("http://localhost:16686")
+        );
+        assert_eq!(
+            config.explorer_url.as_deref(),
+            Some("http://192.0.2.1:8091")
+        );
+        let err = parse(&["--jaeger-ui-url", "localhost:16686"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("http://"), "{err}");
     }
 
     #[test]

@@ -43,7 +43,12 @@ impl fmt::Display for BadIndex {
 }
 
 /// Finds the one `index` in a raw query string (`index=5&other=x`) and checks it is in `0..=max`.
+///
+/// Every step's `/fib` handler calls it first, inside the span the learner's middleware made
+/// current: it also notes that span, so that the answer can say which trace it is in and the page
+/// link the number to it (see [`crate::trace_link`]).
 pub fn parse(query: Option<&str>, max: u32) -> Result<u32, BadIndex> {
+    crate::trace_link::note_current_span();
     let bad = |problem| BadIndex { problem, max };
     // Percent-decoding follows HTML forms: `%35` is `5`, and `+` is a space.
     let values: Vec<_> = form_urlencoded::parse(query.unwrap_or_default().as_bytes())

@@ -12,6 +12,8 @@
 //! - [`known`]: the numbers computed so far, shared by every request (step 06's fix);
 //! - [`net`]: binding the listener, with a plain message when the port is taken;
 //! - [`shutdown`]: Ctrl-C and SIGTERM, letting requests in flight finish first;
+//! - [`trace_link`]: which trace an answer is in (the `traceresponse` header), so that the page
+//!   links each number to its trace from step 03 on;
 //! - [`warnings`]: what the libraries have to say on the console, once and plainly (from step 02,
 //!   that telemetry cannot be sent: the OpenTelemetry SDK says so no other way).
 //!
@@ -25,6 +27,7 @@ pub mod known;
 pub mod net;
 pub mod page;
 pub mod shutdown;
+pub mod trace_link;
 pub mod warnings;
 
 pub use config::Config;

@@ -59,11 +59,15 @@ impl Drain {
     }
 
     /// Wraps the app so that every request is counted while it runs.
+    ///
+    /// Every step's `main` passes its router through here, from outside: so this is also where
+    /// the kit tells the page which trace each answer is in ([`crate::trace_link::layer`]),
+    /// without a line in the learner's code.
     pub fn track(&self, app: Router) -> Router {
         let in_flight = self.in_flight.clone();
-        app.layer(middleware::from_fn(move |request: Request, next: Next| {
-            in_flight.track_future(next.run(request))
-        }))
+        crate::trace_link::layer(app).layer(middleware::from_fn(
+            move |request: Request, next: Next| in_flight.track_future(next.run(request)),
+        ))
     }
 
     /// Completes once a stop was asked for and the requests in flight are done (or `grace` ran

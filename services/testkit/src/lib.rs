@@ -15,13 +15,16 @@
 //! - [`functional`]: the tests themselves, and the [`functional_tests!`] macro that names them;
 //! - [`browser`]: the page in headless Chromium;
 //! - [`telemetry`]: what each step's telemetry must look like, asserted on what a real OTLP
-//!   receiver got (or, for step 01, on what the app printed), and the [`telemetry_tests!`] macro.
+//!   receiver got (or, for step 01, on what the app printed), and the [`telemetry_tests!`] macro;
+//! - [`trace_links`]: from step 03, each answer names its trace (`traceresponse`) and the page
+//!   links each number to it, followed in Chromium to the explorer's waterfall.
 
 pub mod app;
 pub mod browser;
 pub mod functional;
 pub mod telemetry;
 pub mod tls;
+pub mod trace_links;
 
 pub use app::App;
 pub use checker::upstream::Upstream as CountingProxy;
@@ -105,6 +108,14 @@ macro_rules! telemetry_tests {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn an_unreachable_collector_is_said_once_and_does_not_stall_shutdown() {
             $crate::telemetry::unreachable_collector_is_reported($step, $binary).await;
+        }
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn from_step_03_each_answer_names_its_own_trace_rooted_at_the_request() {
+            $crate::trace_links::answers_name_their_trace($step, $binary).await;
+        }
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn in_chromium_each_number_links_to_its_trace_from_step_03() {
+            $crate::trace_links::in_chromium_each_number_links_to_its_trace($step, $binary).await;
         }
     };
     ($step:literal, $binary:expr, unsolved) => {

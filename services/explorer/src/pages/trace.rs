@@ -99,8 +99,9 @@ pub(super) async fn trace_page(
             header,
             StatusCode::NOT_FOUND,
             format!(
-                "No trace {id} here: it never arrived, or the window dropped it to make room \
-                 for newer spans.{records}"
+                "No trace {id} here yet: an app sends its spans a second or so after they end, \
+                 so a trace that was just answered needs a reload in a moment. Otherwise it never \
+                 arrived, or the window dropped it to make room for newer spans.{records}"
             ),
         );
     }
