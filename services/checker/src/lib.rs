@@ -20,8 +20,9 @@
 //!   file of its own with the mistakes it recognises and their hints; [`sources`] sharpens them;
 //! - [`check`], [`report`]: one check, and how it reads;
 //! - [`progress`]: the table of every step, an untouched one "not started"; [`settings`]: the
-//!   learner's `.env`, looked over;
-//! - [`puzzle`]: the three puzzles, judged on the learner's own spans.
+//!   learner's `.env`, looked over, and a setting read as the kit reads it;
+//! - [`puzzle`]: the three puzzles, judged on what the learner's trace explorer shows (asked
+//!   through its API), and `--record`, which sends the learner's step 04 calls there.
 
 pub mod app;
 pub mod check;

@@ -1,7 +1,8 @@
 //! The checker's command line; `./run.sh check` and `./run.sh puzzle` hand over to it.
 //!
 //! Run with: `./run.sh check 02`, `./run.sh check 02 --watch`, `./run.sh check`,
-//! `./run.sh puzzle`, `./run.sh puzzle 2 1.6x` (or `cargo run -p checker -- check 02`).
+//! `./run.sh puzzle`, `./run.sh puzzle 1 7`, `./run.sh puzzle --record` (or
+//! `cargo run -p checker -- check 02`).
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -11,7 +12,8 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use checker::check::{self, Subject};
-use checker::puzzle::{self, Judgement};
+use checker::puzzle::explorer::Explorer;
+use checker::puzzle::{self, Judgement, record};
 use checker::report::{self, Style};
 use checker::{compile, progress, settings};
 use clap::{Parser, Subcommand};
@@ -41,18 +43,23 @@ enum Command {
         #[arg(long, value_name = "PACKAGE", conflicts_with = "solution")]
         package: Option<String>,
     },
-    /// Answer a puzzle: `puzzle 1 7`. With no answer, the question; with no number, all three.
+    /// Answer a puzzle: `puzzle 1 7`, judged on what the trace explorer shows. With no answer,
+    /// the question and where to look; with no number, all three.
     Puzzle {
         number: Option<u32>,
         /// Your answer; several words are taken together.
         answer: Vec<String>,
-        /// Record the data again from your app (the first answer records it once).
+        /// Send your step 04's requests to the explorer, to look at there before answering (when
+        /// pressing Go is not enough).
         #[arg(long)]
-        again: bool,
-        /// Record from this package instead of your step 04 (exercises/04-*).
-        #[arg(long, value_name = "PACKAGE")]
+        record: bool,
+        /// Record this package instead of your step 04 (exercises/04-*).
+        #[arg(long, value_name = "PACKAGE", requires = "record")]
         package: Option<String>,
-        /// Keep the data in this file instead of target/workshop/puzzles.json.
+        /// The explorer to judge on [default: EXPLORER_URL, else http://127.0.0.1:EXPLORER_PORT].
+        #[arg(long, value_name = "URL")]
+        explorer: Option<String>,
+        /// Keep the progress in this file instead of target/workshop/puzzles.json.
         #[arg(long, value_name = "FILE", hide = true)]
         data: Option<PathBuf>,
     },
@@ -88,12 +95,25 @@ fn main() -> ExitCode {
         Command::Puzzle {
             number,
             answer,
-            again,
+            record,
             package,
+            explorer,
             data,
         } => {
             let file = data.unwrap_or_else(|| puzzle::data_file(&root));
-            puzzles(&root, &file, number, &answer.join(" "), again, package)
+            let explorer = Explorer::locate(&root, explorer.as_deref())?;
+            let answer = answer.join(" ");
+            if record {
+                if number.is_some() || !answer.trim().is_empty() {
+                    bail!(
+                        "--record sends your step 04's requests to the explorer, for you to look at \
+                         before answering: ./run.sh puzzle --record, then ./run.sh puzzle 1 <answer>"
+                    );
+                }
+                record_into_explorer(&root, &file, package, &explorer)
+            } else {
+                puzzles(&file, number, &answer, &explorer)
+            }
         }
     });
     match result {
@@ -249,8 +269,7 @@ fn is_source(path: &Path) -> bool {
 fn table(root: &Path, style: Style) -> anyhow::Result<ExitCode> {
     println!("Your progress (checking each step's exercise; this takes a little while):");
     let rows = progress::rows(root, |row| println!("{}", progress::render_row(row, style)))?;
-    let data = puzzle::load(&puzzle::data_file(root))?;
-    let solved = data.map(|d| d.solved).unwrap_or_default();
+    let solved = puzzle::load(&puzzle::data_file(root))?.solved;
     let puzzles: Vec<String> = (1..=3)
         .map(|n| format!("{n} {}", if solved.contains(&n) { "✓" } else { "·" }))
         .collect();
@@ -264,44 +283,58 @@ fn table(root: &Path, style: Style) -> anyhow::Result<ExitCode> {
 }
 
 fn puzzles(
-    root: &Path,
     file: &Path,
     number: Option<u32>,
     answer: &str,
-    again: bool,
-    package: Option<String>,
+    explorer: &Explorer,
 ) -> anyhow::Result<ExitCode> {
     let Some(number) = number else {
-        let solved = puzzle::load(file)?.map(|d| d.solved).unwrap_or_default();
+        let solved = puzzle::load(file)?.solved;
         for (i, question) in puzzle::QUESTIONS.iter().enumerate() {
             let n = i as u32 + 1;
             let mark = if solved.contains(&n) { "✓" } else { " " };
             println!("{mark} {n}. {question}");
         }
-        println!("\nAnswer with ./run.sh puzzle N ANSWER, e.g. ./run.sh puzzle 1 7");
+        println!(
+            "\nAnswer with ./run.sh puzzle N ANSWER, e.g. ./run.sh puzzle 1 7: judged on what the \
+             trace explorer at {} shows. ./run.sh puzzle N tells where to look.",
+            explorer.url
+        );
         return Ok(ExitCode::SUCCESS);
     };
     let Some(question) = puzzle::QUESTIONS.get(number.wrapping_sub(1) as usize) else {
         bail!("there are three puzzles: 1, 2 and 3");
     };
     if answer.trim().is_empty() {
-        println!("{number}. {question}\n\nAnswer with ./run.sh puzzle {number} ANSWER");
+        let look = puzzle::WHERE_TO_LOOK[number as usize - 1];
+        println!(
+            "{number}. {question}\n\nIn the trace explorer: {look}.\n  {}\n\nAnswer with \
+             ./run.sh puzzle {number} ANSWER",
+            link(explorer, number)
+        );
         return Ok(ExitCode::SUCCESS);
     }
     puzzle::check_format(number, answer)?;
-    let mut data = match puzzle::load(file)? {
-        Some(data) if !again => data,
-        _ => record(root, file, package)?,
-    };
-    let judgement = puzzle::judge(number, answer, &data)?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    let mut progress = puzzle::load(file)?;
+    let judgement = runtime.block_on(async {
+        match number {
+            1 => puzzle::judge_count(answer, &explorer.index5_traces().await?),
+            2 => {
+                let readings = explorer.p99_readings(progress.recording.as_ref()).await?;
+                puzzle::judge_p99(answer, &readings)
+            }
+            _ => Ok(puzzle::judge_why(answer, &explorer.spans_per_trace().await)),
+        }
+    })?;
     Ok(match judgement {
         Judgement::Right(why) => {
             println!("{}", report::wrap("✓ Right. ", &why));
-            if !data.solved.contains(&number) {
-                data.solved.push(number);
-                data.solved.sort();
+            if !progress.solved.contains(&number) {
+                progress.solved.push(number);
+                progress.solved.sort();
             }
-            puzzle::save(file, &data)?;
+            puzzle::save(file, &progress)?;
             ExitCode::SUCCESS
         }
         Judgement::Wrong(nudge) => {
@@ -311,16 +344,48 @@ fn puzzles(
     })
 }
 
-/// Builds the learner's step 04 (or `package`), runs it, and keeps the puzzles' data.
-fn record(root: &Path, file: &Path, package: Option<String>) -> anyhow::Result<puzzle::Data> {
+/// The explorer's page for puzzle `number`, with the filters it needs.
+fn link(explorer: &Explorer, number: u32) -> String {
+    match number {
+        1 => explorer.link(
+            "/traces",
+            &[("where", "is_root"), ("where", "url.query = index=5")],
+        ),
+        2 => explorer.link(
+            "/query",
+            &[
+                ("visualize", "P99(duration)"),
+                ("visualize", "COUNT"),
+                ("where", "is_root"),
+                ("group_by", "url.query"),
+            ],
+        ),
+        _ => explorer.link(
+            "/traces",
+            &[("where", "is_root"), ("where", "url.query = index=4")],
+        ),
+    }
+}
+
+/// Builds the learner's step 04 (or `package`), runs it exporting to the explorer, and says where
+/// to look at what it sent.
+fn record_into_explorer(
+    root: &Path,
+    file: &Path,
+    package: Option<String>,
+    explorer: &Explorer,
+) -> anyhow::Result<ExitCode> {
     let package = match package {
         Some(package) => package,
         None => steps::find(root, "04")?.exercise_package(),
     };
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(explorer.spans())?; // said before a build that may take a minute
     eprintln!(
-        "The puzzles are judged on your own spans: building {package} and asking it for \
-         /fib?index=4 and 5, {} times each…",
-        puzzle::ROUNDS
+        "Sending the spans of {package} to the trace explorer at {}: building it, then asking it \
+         for /fib?index=4 and 5, {} times each…",
+        explorer.url,
+        record::ROUNDS
     );
     let binary = match checker::compile::build(root, &package, false)? {
         checker::compile::Build::Built { binary } => binary,
@@ -328,9 +393,16 @@ fn record(root: &Path, file: &Path, package: Option<String>) -> anyhow::Result<p
             bail!("{package} does not build: {}", failure.hint)
         }
     };
-    let runtime = tokio::runtime::Runtime::new()?;
-    let data = runtime.block_on(puzzle::record(&binary, &package))?;
-    puzzle::save(file, &data)?;
-    eprintln!("Recorded. To record again (after changing your app): --again");
-    Ok(data)
+    let recorded = runtime.block_on(record::record(&binary, &package, explorer))?;
+    let mut progress = puzzle::load(file)?;
+    progress.recording = Some(recorded.recording.clone());
+    puzzle::save(file, &progress)?;
+    let [traces, query] = record::links(explorer, &recorded.recording);
+    println!(
+        "Recorded: {} calls of /fib?index=4 and {} of index=5 from {package}, in the explorer now. \
+         Look at them there:\n  its traces of index 5: {traces}\n  P99 by index: {query}\n\
+         Then answer: ./run.sh puzzle 1 <answer> (and 2, 3).",
+        recorded.reading.count_4, recorded.reading.count_5
+    );
+    Ok(ExitCode::SUCCESS)
 }

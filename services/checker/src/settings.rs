@@ -1,4 +1,5 @@
-//! The learner's `.env`, looked over for the mix-ups that send spans nowhere.
+//! The learner's `.env`, looked over for the mix-ups that send spans nowhere; and one setting
+//! read as the kit's programs read it ([`value`]: the environment first, then `.env`).
 //!
 //! A check runs the app with settings of its own, so `.env` cannot make it fail; but the same
 //! mistakes there lose the learner's spans when they run the app themselves. Values are never
@@ -23,6 +24,21 @@ pub fn notes(env_file: &Path) -> Vec<String> {
         get("OTEL_EXPORTER_OTLP_ENDPOINT"),
         get("OTEL_EXPORTER_OTLP_PROTOCOL"),
     )
+}
+
+/// The setting `name` as `./run.sh` gives it to the app and the explorer: from the environment,
+/// else from `env_file` (its last line for `name`); `None` when unset or empty.
+pub fn value(env_file: &Path, name: &str) -> Option<String> {
+    let given = |value: String| Some(value.trim().to_string()).filter(|v| !v.is_empty());
+    if let Ok(value) = std::env::var(name) {
+        return given(value);
+    }
+    dotenvy::from_path_iter(env_file)
+        .ok()?
+        .flatten()
+        .filter(|(key, _)| key == name)
+        .last()
+        .and_then(|(_, value)| given(value))
 }
 
 fn notes_for(endpoint: Option<String>, protocol: Option<String>) -> Vec<String> {
@@ -80,6 +96,24 @@ mod tests {
         assert!(notes("http://localhost:4318", Some("grpc"))[0].contains("4317"));
         assert!(notes("http://localhost:4318", None).is_empty());
         assert!(notes("http://localhost:4317", Some("grpc")).is_empty());
+    }
+
+    #[test]
+    fn a_value_comes_from_the_last_line_of_the_file_unless_the_environment_has_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(".env");
+        std::fs::write(
+            &file,
+            "# CHECKER_TEST_PORT=1\nCHECKER_TEST_PORT=8092\nCHECKER_TEST_PORT=8093\nCHECKER_TEST_EMPTY=\n",
+        )
+        .unwrap();
+        assert_eq!(value(&file, "CHECKER_TEST_PORT").as_deref(), Some("8093"));
+        assert_eq!(value(&file, "CHECKER_TEST_EMPTY"), None);
+        assert_eq!(value(&file, "CHECKER_TEST_UNSET"), None);
+        assert_eq!(value(&dir.path().join("none"), "CHECKER_TEST_PORT"), None);
+        // PATH is always in the environment, and wins over the file.
+        std::fs::write(&file, "PATH=/nowhere\n").unwrap();
+        assert_ne!(value(&file, "PATH").as_deref(), Some("/nowhere"));
     }
 
     #[test]

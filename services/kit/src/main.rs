@@ -93,7 +93,7 @@ enum Command {
         #[arg(long)]
         reset: bool,
     },
-    /// Answer a puzzle from your own data: `puzzle 1 7`; with no number, the three questions.
+    /// Answer a puzzle, judged on what the explorer shows: `puzzle 1 7`; no number: all three.
     #[command(disable_help_flag = true)]
     Puzzle {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
