@@ -197,6 +197,16 @@ pub fn build_hint(root: &Path, package: &str, errors: &[String], cargo_output: &
              version for the other opentelemetry crates)."
         );
     }
+    // `.with_tonic()` without the Cargo feature that brings it: the steps leave gRPC off.
+    if errors
+        .iter()
+        .any(|e| e.starts_with("E0599") && e.contains("with_tonic"))
+    {
+        return "`with_tonic` is there only with opentelemetry-otlp's `grpc-tonic` feature, which the \
+                steps leave off (it adds gRPC's crates to every build). For the bonus, turn it on in the \
+                step's Cargo.toml: `opentelemetry-otlp = { workspace = true, features = [\"grpc-tonic\"] }`."
+            .into();
+    }
     if errors.is_empty() && !cargo_output.is_empty() {
         return "cargo stopped before compiling (its message is above). A dependency it cannot find or \
                 fetch is the usual cause: take versions from the workspace (`name.workspace = true`)."
@@ -306,6 +316,16 @@ required by a bound in `OpenTelemetryLayer::<S, T>::with_tracer`";
         let other = "E0308 mismatched types".to_string();
         let hint = build_hint(Path::new("/nowhere"), "exercise-02-otlp", &[other], "");
         assert!(hint.contains("./run.sh diff 02"), "{hint}");
+    }
+
+    /// What rustc 1.95 says for `.with_tonic()` when the `grpc-tonic` feature is off.
+    #[test]
+    fn tonic_without_its_feature_is_told_which_feature() {
+        let error = "E0599 no method named `with_tonic` found for struct \
+                     `SpanExporterBuilder<NoExporterBuilderSet>` in the current scope"
+            .to_string();
+        let hint = build_hint(Path::new("/nowhere"), "exercise-02-otlp", &[error], "");
+        assert!(hint.contains("features = [\"grpc-tonic\"]"), "{hint}");
     }
 
     #[test]

@@ -85,11 +85,19 @@ const VARIANTS: &[Variant] = &[
         name: "wrong-protocol",
         step: 2,
         solution: "02-otlp",
-        edits: &[(
-            "src/telemetry.rs",
-            ".with_http()\n                .with_protocol(Protocol::HttpBinary)\n",
-            ".with_tonic()\n",
-        )],
+        edits: &[
+            // The learner who goes for the bonus turns gRPC on first; then uses it always.
+            (
+                "Cargo.toml",
+                "opentelemetry-otlp.workspace = true",
+                "opentelemetry-otlp = { workspace = true, features = [\"grpc-tonic\"] }",
+            ),
+            (
+                "src/telemetry.rs",
+                ".with_http()\n                .with_protocol(Protocol::HttpBinary)\n",
+                ".with_tonic()\n",
+            ),
+        ],
     },
     Variant {
         name: "no-service-name",

@@ -15,8 +15,11 @@ use crate::run::{Protocol, Run};
 use crate::sources::Sources;
 
 /// How to earn the bonus: spans over OTLP/gRPC when `OTEL_EXPORTER_OTLP_PROTOCOL=grpc`.
-pub const GRPC_HOW: &str = "build the exporter with `.with_tonic()` when OTEL_EXPORTER_OTLP_PROTOCOL \
-    is grpc and `.with_http()` otherwise, or let `SpanExporter::builder().build()` pick by it";
+/// gRPC is a Cargo feature the steps leave off (it adds tonic and its stack to every build).
+pub const GRPC_HOW: &str = "give opentelemetry-otlp the `grpc-tonic` feature in your Cargo.toml \
+    (`opentelemetry-otlp = { workspace = true, features = [\"grpc-tonic\"] }`), then build the \
+    exporter with `.with_tonic()` when OTEL_EXPORTER_OTLP_PROTOCOL is grpc and `.with_http()` \
+    otherwise, or let `SpanExporter::builder().build()` pick by it";
 
 /// What goes wrong in step 02.
 #[derive(Debug, Clone, PartialEq, Eq)]
