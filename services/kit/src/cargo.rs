@@ -8,17 +8,23 @@ use std::process::{Command, ExitCode};
 use anyhow::Context;
 
 use crate::launch;
-use crate::project::{APP_PACKAGE, Project};
+use crate::prebuild;
+use crate::project::Project;
 
-/// `./run.sh [--no-explorer]`: builds and starts the app, and the explorer beside it.
+/// `./run.sh [--no-explorer]`: step 00, the app before any telemetry.
 pub fn run_app(project: &Project, explorer: bool) -> anyhow::Result<ExitCode> {
-    launch::app_with_explorer(project, APP_PACKAGE, explorer)
+    let mut args = vec!["00".to_string()];
+    if !explorer {
+        args.push("--no-explorer".into());
+    }
+    run_step(project, &args)
 }
 
-/// `./run.sh NN [--solution] [--no-explorer]`: a step's exercise or solution, and the explorer.
+/// `./run.sh NN [--solution] [--no-explorer]`: a step's exercise or solution, and the explorer
+/// from step 01 on; then, in the background, what comes next ([`prebuild`]).
 pub fn run_step(project: &Project, args: &[String]) -> anyhow::Result<ExitCode> {
     let step = steps::find(&project.root, &args[0])?;
-    let (solution, explorer) = launch::step_options(args)?;
+    let (solution, mut explorer) = launch::step_options(args)?;
     let package = if solution {
         step.solution_package().with_context(|| {
             format!(
@@ -31,12 +37,21 @@ pub fn run_step(project: &Project, args: &[String]) -> anyhow::Result<ExitCode> 
         step.exercise_package()
     };
     eprintln!("Step {}: {package}.", step.id());
-    launch::app_with_explorer(project, &package, explorer)
+    if step.number == 0 && explorer {
+        eprintln!(
+            "Step 00 sends no telemetry yet, so the trace explorer starts from step 01 on (it is \
+             built in the background meanwhile)."
+        );
+        explorer = false;
+    }
+    let ahead = prebuild::plan(&project.root, step.number);
+    launch::app_with_explorer(project, &package, explorer, &ahead)
 }
 
 /// `./run.sh explorer …`: the explorer alone (e.g. for an app started some other way).
 pub fn explorer(project: &Project, args: &[String]) -> anyhow::Result<ExitCode> {
     project.load_env_file()?;
+    prebuild::note_if_running(project);
     let mut command = cargo_run(project, launch::EXPLORER_PACKAGE, "the trace explorer");
     command.args(args);
     hand_over(command)
@@ -64,7 +79,8 @@ pub fn test(project: &Project, args: &[String]) -> anyhow::Result<ExitCode> {
 /// `./run.sh check …` and `./run.sh puzzle …`: the checker, a program of its own (it brings an
 /// OTLP receiver, which the app's first start should not wait for).
 pub fn checker(project: &Project, command: &str, args: &[String]) -> anyhow::Result<ExitCode> {
-    let mut cargo = cargo_run(project, "checker", "the checker");
+    prebuild::note_if_running(project);
+    let mut cargo = cargo_run(project, prebuild::CHECKER_PACKAGE, "the checker");
     cargo.arg(command).args(args);
     hand_over(cargo)
 }

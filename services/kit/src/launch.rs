@@ -5,8 +5,10 @@
 //! 2. start the explorer and wait for the line with its URL, passing its output through. If its
 //!    ports are taken (a Collector runs, say), it says so and the app starts anyway: its spans go
 //!    to whatever listens there;
-//! 3. start the app, whose output goes straight to the terminal, and wait for it to stop;
-//! 4. then stop the explorer.
+//! 3. start the app, whose output goes straight to the terminal;
+//! 4. build ahead, in the background, what comes next (`crate::prebuild`), and wait for the app
+//!    to stop;
+//! 5. then stop the explorer.
 //!
 //! # Stopping: one Ctrl-C, the app first, the explorer last
 //!
@@ -33,6 +35,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use signals::Signal;
 
+use crate::prebuild;
 use crate::project::Project;
 
 /// The explorer's package, and how long it may take to print its URL once built.
@@ -41,13 +44,16 @@ const EXPLORER_START: Duration = Duration::from_secs(10);
 /// How long the explorer gets to stop after the app has.
 const EXPLORER_STOP: Duration = Duration::from_secs(3);
 
-/// Builds `package` (and the explorer unless `explorer` is false), then runs them as above.
+/// Builds `package` (and the explorer unless `explorer` is false), then runs them as above, and
+/// builds `ahead` in the background once the app has started.
 pub fn app_with_explorer(
     project: &Project,
     package: &str,
     explorer: bool,
+    ahead: &[String],
 ) -> anyhow::Result<ExitCode> {
     project.load_env_file()?;
+    prebuild::note_if_running(project);
     eprintln!(
         "Building {}. The first build takes a minute or two; after that, a few seconds.",
         if explorer {
@@ -85,6 +91,7 @@ pub fn app_with_explorer(
         .current_dir(&project.root)
         .spawn()
         .with_context(|| format!("could not start {package}"))?;
+    prebuild::start(project, ahead);
     // Ctrl-C, SIGTERM and SIGHUP are noted, not obeyed: the kit outlives the app, so that it can
     // stop the explorer once the app is done.
     signals::noted::install();

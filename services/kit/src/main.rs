@@ -14,6 +14,7 @@ mod bench;
 mod cargo;
 mod doctor;
 mod launch;
+mod prebuild;
 mod project;
 mod stack;
 
@@ -43,7 +44,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Build and start the app and the trace explorer, and print both URLs (the default).
+    /// Build and start the app, step 00, and print its URL (the default); `./run.sh NN` starts
+    /// the trace explorer beside it from step 01 on.
     Run {
         /// Start the app alone, without the trace explorer.
         #[arg(long)]
@@ -105,11 +107,26 @@ enum Command {
     /// `stack validate`.
     #[command(subcommand)]
     Stack(stack::StackCommand),
-    /// Measure: /fib latency (release build), cold build and rebuild times. Takes a few minutes.
-    Bench,
+    /// Measure: /fib latency (release build), cold build and rebuild times, and what a newcomer
+    /// waits for. Takes a quarter of an hour; `bench builds` only the newcomer's waits.
+    Bench {
+        /// `builds`: only what a newcomer waits for (first run, step 01, first check).
+        only: Option<BenchOnly>,
+    },
+    /// Build packages one after the other, at low priority: what `./run.sh NN` starts in the
+    /// background once the app is up (see src/prebuild.rs).
+    #[command(hide = true)]
+    Prebuild { packages: Vec<String> },
     /// `NN [--solution]`: a step's number (see "Steps" below).
     #[command(external_subcommand)]
     Step(Vec<String>),
+}
+
+/// What `./run.sh bench` can measure alone.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum BenchOnly {
+    /// What a newcomer waits for: the first run, step 01's first build, the first check.
+    Builds,
 }
 
 /// `./run.sh slides`: the deck, built from `slides/` with code from the solutions.
@@ -196,8 +213,11 @@ fn main() -> ExitCode {
             Command::Hint { step, reset } => hint(&project, &step, reset),
             Command::Slides => slides(&project),
             Command::Stack(command) => stack::run(&project, command),
-            Command::Bench => bench::run(&project),
+            Command::Bench { only } => bench::run(&project, only.is_some()),
             Command::Step(args) => cargo::run_step(&project, &args),
+            Command::Prebuild { packages } => {
+                prebuild::run(&project, &packages).map(|()| ExitCode::SUCCESS)
+            }
         }
     });
     match result {

@@ -52,6 +52,8 @@ fn run_sh(root: &Path, args: &[&str]) -> Output {
         .args(args)
         .env("CARGO_TARGET_DIR", target_dir())
         .env("APP_PORT", "0") // the doctor checks a port; 0 is always free
+        // Nothing built ahead in the background: it would compile beside the other tests.
+        .env("KIT_PREBUILD", "0")
         .output()
         .expect("bash runs")
 }
@@ -281,6 +283,7 @@ impl Started {
             .args(args)
             .current_dir(repo_root())
             .env("CARGO_TARGET_DIR", target_dir())
+            .env("KIT_PREBUILD", "0")
             .envs(env.iter().map(|(name, value)| (name, value)))
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -372,6 +375,50 @@ impl Drop for Started {
             let _ = self.child.wait();
         }
     }
+}
+
+/// The first `./run.sh` is step 00, which sends no telemetry: the app starts alone, so that its
+/// URL comes as soon as it is built, and the explorer's port stays free.
+#[test]
+fn the_first_run_starts_step_00_alone_and_says_when_the_explorer_comes() {
+    let (app, ui) = (free_port(), free_port());
+    let mut run = Started::new(
+        &[],
+        &[
+            ("APP_PORT", app.to_string()),
+            ("EXPLORER_PORT", ui.to_string()),
+        ],
+    );
+    run.wait_for("the trace explorer starts from step 01 on");
+    run.wait_for(&format!("Sequence of numbers: http://127.0.0.1:{app}"));
+    assert_eq!(http_get(app, "/fib?index=10").trim(), "55");
+    assert!(
+        std::net::TcpListener::bind(("127.0.0.1", ui)).is_ok(),
+        "the explorer's port is taken; printed:\n{}",
+        run.seen.join("\n")
+    );
+    run.terminate();
+    assert!(run.exit_status().success(), "{}", run.seen.join("\n"));
+}
+
+/// What `./run.sh NN` runs in the background once the app is up: each package built in turn,
+/// reported, and the PID file that keeps a second one from starting removed at the end.
+#[test]
+fn building_ahead_builds_each_package_and_says_so() {
+    let root = repo_root();
+    let output = run_sh(&root, &["prebuild", "exercise-00-app"]);
+    let printed = printed(&output);
+    assert!(output.status.success(), "{printed}");
+    assert!(
+        printed.contains("building ahead: cargo build --package exercise-00-app"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("building ahead: exercise-00-app: exit status: 0"),
+        "{printed}"
+    );
+    assert!(printed.contains("building ahead: done"), "{printed}");
+    assert!(!target_dir().join("kit/prebuild.pid").exists());
 }
 
 #[test]

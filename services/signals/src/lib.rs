@@ -52,6 +52,19 @@ pub fn send(pid: u32, signal: Signal) {
     let _ = (pid, signal);
 }
 
+/// Whether the process `pid` is still running (kill(2) with signal 0, which checks and sends
+/// nothing). A process of another user counts as running. Off Unix: `false`.
+pub fn alive(pid: u32) -> bool {
+    #[cfg(unix)]
+    if let Ok(pid) = libc::pid_t::try_from(pid) {
+        // SAFETY: kill(2) with signal 0 sends nothing and has no memory effects.
+        let answer = unsafe { libc::kill(pid, 0) };
+        return answer == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+    }
+    let _ = pid;
+    false
+}
+
 /// Sends `signal` to every process of the group `group`, which the caller created (a child
 /// started with `process_group(0)`, whose PID is the group's id): the child and whatever it
 /// started.
@@ -124,6 +137,16 @@ mod tests {
         let mut child = Command::new("sleep").arg("30").spawn().unwrap();
         send(child.id(), Signal::Terminate);
         assert_eq!(exits_by(&mut child), Some(libc::SIGTERM));
+    }
+
+    #[test]
+    fn a_running_child_is_alive_and_a_reaped_one_is_not() {
+        let mut child = Command::new("sleep").arg("30").spawn().unwrap();
+        assert!(alive(child.id()));
+        assert!(alive(std::process::id()));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(!alive(child.id()));
     }
 
     #[test]
