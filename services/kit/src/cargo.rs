@@ -9,7 +9,7 @@ use anyhow::Context;
 
 use crate::launch;
 use crate::prebuild;
-use crate::project::Project;
+use crate::project::{CHECKER_PACKAGE, EXPLORER_PACKAGE, Project};
 
 /// `./run.sh [--no-explorer]`: step 00, the app before any telemetry.
 pub fn run_app(project: &Project, explorer: bool) -> anyhow::Result<ExitCode> {
@@ -52,7 +52,7 @@ pub fn run_step(project: &Project, args: &[String]) -> anyhow::Result<ExitCode> 
 pub fn explorer(project: &Project, args: &[String]) -> anyhow::Result<ExitCode> {
     project.load_env_file()?;
     prebuild::note_if_running(project);
-    let mut command = cargo_run(project, launch::EXPLORER_PACKAGE, "the trace explorer");
+    let mut command = cargo_run(project, EXPLORER_PACKAGE, "the trace explorer");
     command.args(args);
     hand_over(command)
 }
@@ -80,7 +80,7 @@ pub fn test(project: &Project, args: &[String]) -> anyhow::Result<ExitCode> {
 /// OTLP receiver, which the app's first start should not wait for).
 pub fn checker(project: &Project, command: &str, args: &[String]) -> anyhow::Result<ExitCode> {
     prebuild::note_if_running(project);
-    let mut cargo = cargo_run(project, prebuild::CHECKER_PACKAGE, "the checker");
+    let mut cargo = cargo_run(project, CHECKER_PACKAGE, "the checker");
     cargo.arg(command).args(args);
     hand_over(cargo)
 }

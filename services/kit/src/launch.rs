@@ -36,10 +36,9 @@ use anyhow::{Context, bail};
 use signals::Signal;
 
 use crate::prebuild;
-use crate::project::Project;
+use crate::project::{EXPLORER_PACKAGE, Project};
 
-/// The explorer's package, and how long it may take to print its URL once built.
-pub const EXPLORER_PACKAGE: &str = "explorer";
+/// How long the explorer may take to print its URL once built.
 const EXPLORER_START: Duration = Duration::from_secs(10);
 /// How long the explorer gets to stop after the app has.
 const EXPLORER_STOP: Duration = Duration::from_secs(3);

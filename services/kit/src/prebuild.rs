@@ -21,11 +21,7 @@ use std::process::{Command, Stdio};
 
 use anyhow::Context;
 
-use crate::launch::EXPLORER_PACKAGE;
-use crate::project::Project;
-
-/// The checker's package, which `./run.sh check` and `./run.sh puzzle` run.
-pub const CHECKER_PACKAGE: &str = "checker";
+use crate::project::{CHECKER_PACKAGE, EXPLORER_PACKAGE, Project};
 
 /// What to build ahead after starting step `number`, in order.
 pub fn plan(root: &Path, number: u32) -> Vec<String> {

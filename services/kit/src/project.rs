@@ -10,6 +10,10 @@ use anyhow::{Context, bail};
 
 /// The package that `./run.sh` starts: the app before any telemetry.
 pub const APP_PACKAGE: &str = "exercise-00-app";
+/// The trace explorer's package, which `./run.sh NN` starts beside the app from step 01.
+pub const EXPLORER_PACKAGE: &str = "explorer";
+/// The checker's package, which `./run.sh check` and `./run.sh puzzle` run.
+pub const CHECKER_PACKAGE: &str = "checker";
 
 pub struct Project {
     pub root: PathBuf,
