@@ -480,8 +480,9 @@ fn run_sh_starts_the_app_and_the_explorer_and_stops_both() {
 fn when_the_otlp_port_is_taken_the_app_starts_anyway_and_says_why() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let http = taken.local_addr().unwrap().port();
+    // A step with the explorer beside it (step 00 starts alone).
     let mut run = Started::new(
-        &[],
+        &["03", "--solution"],
         &[
             ("APP_PORT", "0".into()),
             ("EXPLORER_PORT", "0".into()),

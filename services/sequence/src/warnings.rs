@@ -185,6 +185,12 @@ impl<S: Subscriber> Layer<S> for Warnings {
                     return;
                 };
                 let reason = match fields.status_code.as_str() {
+                    // Steps 01–04 build without TLS, and then an https:// endpoint cannot answer.
+                    "" if fields.url.starts_with("https://") => "nothing answered over TLS. \
+                        Steps 01–04 build without TLS (step 05 brings it: opentelemetry-otlp's \
+                        `reqwest-rustls` feature in Cargo.toml); until then, send to an http:// \
+                        endpoint"
+                        .to_string(),
                     "" => "nothing answered".to_string(),
                     "404" => "HTTP 404: no such path. OTEL_EXPORTER_OTLP_ENDPOINT is a base \
                               (http://host:4318), to which /v1/traces is added"
@@ -304,6 +310,20 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("docker compose up"), "{text}");
+    }
+
+    #[test]
+    fn an_https_endpoint_that_does_not_answer_is_told_about_tls() {
+        let text = said(|| {
+            tracing::debug!(
+                target: "opentelemetry-otlp",
+                name = "HttpClient.NetworkError",
+                url = "https://api.example.com/v1/traces",
+                error = "error sending request"
+            );
+        });
+        assert!(text.contains("nothing answered over TLS"), "{text}");
+        assert!(text.contains("reqwest-rustls"), "{text}");
     }
 
     #[test]

@@ -77,6 +77,23 @@ macro_rules! functional_tests {
     };
 }
 
+/// Declares the test that a step binary exports to an `https://` endpoint (through a TLS front
+/// with a certificate made for the test): for steps 05 on, whose `Cargo.toml` turns on TLS
+/// (`reqwest-rustls`); steps 01–04 build without it.
+///
+/// ```text
+/// testkit::https_tests!(env!("CARGO_BIN_EXE_solution-05-hosted"));
+/// ```
+#[macro_export]
+macro_rules! https_tests {
+    ($binary:expr) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn an_https_endpoint_works() {
+            $crate::telemetry::https_endpoint_works($binary).await;
+        }
+    };
+}
+
 /// Declares the telemetry tests of one step binary: `solved` proves a solution right (it passes
 /// its step's check, and more), `unsolved` proves an exercise not done yet (its check fails, and
 /// says so).
@@ -100,10 +117,6 @@ macro_rules! telemetry_tests {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn every_span_of_every_answered_request_arrives_after_sigterm_under_load() {
             $crate::telemetry::every_span_arrives_after_sigterm($step, $binary).await;
-        }
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn an_https_endpoint_works() {
-            $crate::telemetry::https_endpoint_works($binary).await;
         }
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn an_unreachable_collector_is_said_once_and_does_not_stall_shutdown() {

@@ -2,3 +2,4 @@
 //! The expectations are shared by every step; see `services/testkit/src/telemetry.rs`.
 
 testkit::telemetry_tests!(7, env!("CARGO_BIN_EXE_solution-07-metrics-logs"), solved);
+testkit::https_tests!(env!("CARGO_BIN_EXE_solution-07-metrics-logs"));

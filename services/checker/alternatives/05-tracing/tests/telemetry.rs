@@ -3,3 +3,4 @@
 //! solution; see `services/testkit/src/telemetry.rs`.
 
 testkit::telemetry_tests!(5, env!("CARGO_BIN_EXE_alternative-05-tracing"), solved);
+testkit::https_tests!(env!("CARGO_BIN_EXE_alternative-05-tracing"));
