@@ -78,6 +78,10 @@ pub struct Settings {
     #[arg(long, env = "EXPLORER_MAX_MIB", default_value_t = (Limits::default().max_bytes >> 20) as u64,
           value_parser = clap::value_parser!(u64).range(1..=65_536))]
     pub max_mib: u64,
+    /// A room's code: when set, every OTLP export must carry it in an `x-room-code` header (gRPC:
+    /// metadata), or is refused (401, `UNAUTHENTICATED`). Empty or unset: none needed.
+    #[arg(long, env = "ROOM_CODE", hide_env_values = true)]
+    pub room_code: Option<String>,
 }
 
 impl Settings {
@@ -90,7 +94,13 @@ impl Settings {
             http_port: 0,
             max_spans: Limits::default().max_spans as u64,
             max_mib: (Limits::default().max_bytes >> 20) as u64,
+            room_code: None,
         }
+    }
+
+    /// The room code exports must carry, if any (an empty one is none).
+    pub fn room_code(&self) -> Option<&str> {
+        self.room_code.as_deref().filter(|code| !code.is_empty())
     }
 
     pub fn limits(&self) -> Limits {
@@ -120,7 +130,9 @@ impl Explorer {
         let http = bind(settings.host, settings.http_port, "OTLP/HTTP").await?;
         let ui = bind(settings.host, settings.port, "web pages").await?;
         let addresses = (ui.local_addr()?, grpc.local_addr()?, http.local_addr()?);
-        let shared = Arc::new(Shared::new(settings.limits()));
+        let shared = Arc::new(
+            Shared::new(settings.limits()).with_room_code(settings.room_code().map(str::to_owned)),
+        );
         let otlp =
             receiver::Servers::spawn(grpc, http, shared.clone(), receiver::DEFAULT_MAX_BODY_BYTES);
         let app = pages::routes()

@@ -18,8 +18,14 @@ async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     match explorer::Explorer::start(&cli.settings).await {
         Ok(explorer) => {
+            // The code itself is the instructor's to say; the line only tells that one is needed.
+            let room = if cli.settings.room_code().is_some() {
+                ", room code required (x-room-code)"
+            } else {
+                ""
+            };
             println!(
-                "Trace explorer: {}  (receiving OTLP on {} gRPC and {} HTTP; Ctrl-C to stop)",
+                "Trace explorer: {}  (receiving OTLP on {} gRPC and {} HTTP{room}; Ctrl-C to stop)",
                 explorer.url(),
                 explorer.grpc_endpoint(),
                 explorer.http_endpoint()

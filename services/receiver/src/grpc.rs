@@ -2,8 +2,8 @@
 //! generates with tonic, implemented by handing what arrives to the sink.
 //!
 //! tonic decodes the protobuf (gzip too), checks the size limit and answers with gRPC statuses;
-//! only the sink (its conversion to flat spans, metrics or records) can refuse a well-formed
-//! request here.
+//! only the sink can refuse a well-formed request here: by its metadata (`UNAUTHENTICATED`, see
+//! [`Sink::admit`]) or in its conversion to flat spans, metrics or records (`INVALID_ARGUMENT`).
 
 use std::sync::Arc;
 
@@ -46,8 +46,12 @@ impl Otlp {
         request: tonic::Request<R>,
     ) -> Result<tonic::Response<R::Response>, tonic::Status> {
         let (metadata, _, request) = request.into_parts();
+        let headers = metadata.into_headers();
+        self.sink
+            .admit(&headers)
+            .map_err(tonic::Status::unauthenticated)?;
         request
-            .deliver(&*self.sink, Transport::Grpc, &metadata.into_headers())
+            .deliver(&*self.sink, Transport::Grpc, &headers)
             .map_err(tonic::Status::invalid_argument)?;
         // No `partial_success`: everything was accepted.
         Ok(tonic::Response::new(R::Response::default()))

@@ -4,7 +4,8 @@
 //! differ only in their message types and the [`Sink`] method they go to (see `signal.rs`).
 //!
 //! Anything else gets a 4xx whose body is one line of plain text saying what was wrong, and is
-//! remembered as a [`RejectedRequest`]. (The specification would have a protobuf or JSON
+//! remembered as a [`RejectedRequest`]; a request the sink does not admit (`Sink::admit`) gets
+//! a 401 the same way, and is the sink's to count. (The specification would have a protobuf or JSON
 //! `google.rpc.Status` there; exporters only log that body, and a line of text is what a test's
 //! failure message or a learner's `curl` wants to show.)
 
@@ -62,6 +63,11 @@ fn route<R: Export>() -> Router<Shared> {
 }
 
 async fn export<R: Export>(State(shared): State<Shared>, request: Request) -> Response {
+    // Before anything else: a request the sink does not admit learns nothing more.
+    if let Err(message) = shared.sink.admit(request.headers()) {
+        let message = message.replace(['\r', '\n'], " ");
+        return (StatusCode::UNAUTHORIZED, format!("{message}\n")).into_response();
+    }
     let method = request.method().clone();
     let uri = request.uri().clone();
     match receive::<R>(&shared, request).await {

@@ -44,6 +44,15 @@ pub trait Sink: Send + Sync + 'static {
         Ok(())
     }
 
+    /// Whether a request may export at all, from its headers (gRPC: its metadata) alone, asked
+    /// before anything else of it is looked at. An `Err` refuses it, whatever its signal: its one
+    /// line goes back in a `401` (HTTP) or `UNAUTHENTICATED` (gRPC), nothing of it reaches the
+    /// export methods, and it is not a [`RejectedRequest`] (the sink counts its own refusals).
+    /// By default every request may: the explorer's room code is the one use.
+    fn admit(&self, _headers: &HeaderMap) -> Result<(), String> {
+        Ok(())
+    }
+
     /// A request was refused before it reached a decoder (see [`RejectedRequest`]).
     fn reject(&self, rejected: RejectedRequest);
 }

@@ -78,6 +78,8 @@ pub struct Header {
     pub dropped_points: u64,
     pub rejected: u64,
     pub last_rejection: Option<String>,
+    /// Refused for the room code.
+    pub refused_room: u64,
 }
 
 impl From<Stats> for Header {
@@ -97,6 +99,7 @@ impl From<Stats> for Header {
             dropped_points: stats.dropped_metric_points,
             rejected: stats.rejected,
             last_rejection: stats.last_rejections.into_iter().next(),
+            refused_room: stats.refused_requests,
         }
     }
 }

@@ -14,7 +14,7 @@ mod summary;
 
 use std::collections::{HashMap, VecDeque};
 
-pub use shared::{Exports, Shared, Stats};
+pub use shared::{Exports, MISSING_CODE, ROOM_CODE_HEADER, Shared, Stats, WRONG_CODE};
 pub use summary::{TraceSummary, summary};
 
 use crate::span::StoredSpan;

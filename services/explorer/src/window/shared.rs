@@ -54,7 +54,19 @@ pub struct Stats {
     /// Requests refused (wrong path, content type, body…): how many, and the newest.
     pub rejected: u64,
     pub last_rejections: Vec<String>,
+    /// Export requests refused for the room code (not counted in `rejected`): in all, and
+    /// without an `x-room-code` or with a wrong one.
+    pub refused_requests: u64,
+    pub refused_missing_code: u64,
+    pub refused_wrong_code: u64,
 }
+
+/// The header that carries a room's code, on OTLP/HTTP and as gRPC metadata.
+pub const ROOM_CODE_HEADER: &str = "x-room-code";
+/// The refusals' lines: never the code received, which may be someone else's.
+pub const MISSING_CODE: &str =
+    "no x-room-code header: this explorer is a room's; join it with ./run.sh join";
+pub const WRONG_CODE: &str = "wrong x-room-code: ask the instructor for the room's code";
 
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct Exports {
@@ -72,6 +84,9 @@ pub struct Shared {
     strings: Mutex<Strings>,
     exports: Mutex<Exports>,
     rejections: Mutex<(u64, VecDeque<String>)>,
+    /// The code every export must carry, if any, and the refusals for it (missing, wrong).
+    room_code: Option<String>,
+    room_refusals: Mutex<(u64, u64)>,
 }
 
 impl Shared {
@@ -83,6 +98,16 @@ impl Shared {
             strings: Mutex::new(Strings::new(STRINGS_KEPT)),
             exports: Mutex::default(),
             rejections: Mutex::default(),
+            room_code: None,
+            room_refusals: Mutex::default(),
+        }
+    }
+
+    /// Requires `code` in every export's `x-room-code` (`None`: no code needed).
+    pub fn with_room_code(self, code: Option<String>) -> Shared {
+        Shared {
+            room_code: code,
+            ..self
         }
     }
 
@@ -131,6 +156,10 @@ impl Shared {
                 .unwrap_or_else(PoisonError::into_inner);
             (rejections.0, rejections.1.iter().rev().cloned().collect())
         };
+        let (refused_missing_code, refused_wrong_code) = *self
+            .room_refusals
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let exports = self
             .exports
             .lock()
@@ -169,6 +198,9 @@ impl Shared {
             exports,
             rejected,
             last_rejections,
+            refused_requests: refused_missing_code + refused_wrong_code,
+            refused_missing_code,
+            refused_wrong_code,
         }
     }
 }
@@ -219,6 +251,28 @@ impl Sink for Shared {
             .record(points);
         self.count_export(transport);
         Ok(())
+    }
+
+    fn admit(&self, headers: &HeaderMap) -> Result<(), String> {
+        let Some(code) = &self.room_code else {
+            return Ok(());
+        };
+        let refusal = match headers.get(ROOM_CODE_HEADER) {
+            // Exactly the code: nothing trimmed, no case folded.
+            Some(given) if given.as_bytes() == code.as_bytes() => return Ok(()),
+            Some(_) => WRONG_CODE,
+            None => MISSING_CODE,
+        };
+        let mut refusals = self
+            .room_refusals
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if refusal == MISSING_CODE {
+            refusals.0 += 1;
+        } else {
+            refusals.1 += 1;
+        }
+        Err(refusal.to_string())
     }
 
     fn reject(&self, rejected: RejectedRequest) {
