@@ -51,9 +51,19 @@ pub fn run_step(project: &Project, args: &[String]) -> anyhow::Result<ExitCode> 
 /// `./run.sh explorer …`: the explorer alone (e.g. for an app started some other way).
 pub fn explorer(project: &Project, args: &[String]) -> anyhow::Result<ExitCode> {
     project.load_env_file()?;
+    explorer_with(project, args, &[])
+}
+
+/// The explorer with settings of its own on top of the environment (`./run.sh room`).
+pub fn explorer_with(
+    project: &Project,
+    args: &[String],
+    env: &[(&str, String)],
+) -> anyhow::Result<ExitCode> {
     prebuild::note_if_running(project);
     let mut command = cargo_run(project, EXPLORER_PACKAGE, "the trace explorer");
     command.args(args);
+    command.envs(env.iter().map(|(name, value)| (name, value)));
     hand_over(command)
 }
 

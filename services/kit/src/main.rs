@@ -13,9 +13,12 @@
 mod bench;
 mod cargo;
 mod doctor;
+mod envfile;
+mod join;
 mod launch;
 mod prebuild;
 mod project;
+mod room;
 mod stack;
 
 use std::process::ExitCode;
@@ -57,6 +60,27 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// For the instructor: the trace explorer open to the room, with a room code, and the line
+    /// learners type to join.
+    #[command(disable_help_flag = true)]
+    Room {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Join the instructor's room: `join 192.168.1.20 --name ada --code KQFZRM` (checks the room
+    /// answers and takes the code, then writes ROOM_URL, ROOM_CODE and LEARNER_NAME into .env).
+    Join {
+        /// The room's address, as the instructor's join line gives it.
+        address: String,
+        /// Your name on the room's board.
+        #[arg(long)]
+        name: String,
+        /// The room's code, from the instructor's join line.
+        #[arg(long)]
+        code: String,
+    },
+    /// Leave the room: ROOM_URL, ROOM_CODE and LEARNER_NAME out of .env.
+    Leave,
     /// Send load to the running app, like a room pressing Go (`--help` for its settings).
     #[command(disable_help_flag = true)]
     Load {
@@ -205,6 +229,13 @@ fn main() -> ExitCode {
             Command::Run { no_explorer } => cargo::run_app(&project, !no_explorer),
             Command::Explorer { args } => cargo::explorer(&project, &args),
             Command::Load { args } => cargo::load(&project, &args),
+            Command::Room { args } => room::run(&project, &args),
+            Command::Join {
+                address,
+                name,
+                code,
+            } => join::join(&project, &address, &name, &code).map(|()| ExitCode::SUCCESS),
+            Command::Leave => join::leave(&project).map(|()| ExitCode::SUCCESS),
             Command::Test { args } => cargo::test(&project, &args),
             Command::Doctor => doctor::run(&project),
             Command::Check { args } => cargo::checker(&project, "check", &args),
