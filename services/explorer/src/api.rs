@@ -32,6 +32,7 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/api/query", get(run_query))
         .route("/api/logs", get(logs))
         .route("/api/metrics", get(metrics))
+        .route("/api/room", get(room))
         .route("/api/{*rest}", get(unknown))
 }
 
@@ -50,6 +51,11 @@ fn bad_request(message: String) -> ApiError {
 
 async fn stats(State(shared): State<Arc<Shared>>) -> axum::Json<Json> {
     axum::Json(json!(shared.stats()))
+}
+
+/// The room's board: a row per learner and the summary (see [`crate::room::Board`]).
+async fn room(State(shared): State<Arc<Shared>>) -> axum::Json<Json> {
+    axum::Json(json!(shared.board()))
 }
 
 /// Splits `limit` (how many traces) off a trace list's query string.

@@ -20,7 +20,7 @@
 //!
 //! ## Layout
 //! - `span`: the compact span the window keeps, converted from opentelemetry-proto's messages;
-//! - `window`: the bounded window (by count and bytes, oldest dropped first), the [`Shared`]
+//! - `window`: the bounded window (by count and bytes, a fair share per learner), the [`Shared`]
 //!   state the servers write to (the receiver's `Sink`) and its counters, and a trace's summary;
 //! - `logs` and `metrics`: the log records (a bounded ring) and the metrics' series (the latest
 //!   point of each, a bounded number), made from what the `receiver` crate reads from their OTLP
@@ -28,20 +28,25 @@
 //! - `params`: the URL parameters the queries and the log filters share (`limit=`);
 //! - `query`: the query language (its parts, reading and writing them) and, apart, its one-pass
 //!   evaluation over the window and what it finds;
+//! - `room` and `forward`: the classroom. A room's explorer keeps a board of its learners (their
+//!   checks' verdicts, when each was last heard from) beside their shares of the window; a
+//!   joined learner's explorer forwards a copy of what it receives to the room;
 //! - `api` and `pages`: the JSON API and the web pages, a module a page (askama templates, no
 //!   CDN, no framework).
 //!
-//! The modules depend on each other one way, leaves first: `span` and `params`; `logs` and
-//! `metrics`; `window`; `query`; `api`; `pages`.
+//! The modules depend on each other one way, leaves first: `span` and `params`; `logs`,
+//! `metrics`, `room` and `forward`; `window`; `query`; `api`; `pages`.
 //!
 //! The OTLP servers are the `receiver` crate's, the same code the tests and the checker use.
 
 pub mod api;
+pub mod forward;
 pub mod logs;
 pub mod metrics;
 pub mod pages;
 pub mod params;
 pub mod query;
+pub mod room;
 pub mod span;
 pub mod window;
 
@@ -78,10 +83,21 @@ pub struct Settings {
     #[arg(long, env = "EXPLORER_MAX_MIB", default_value_t = (Limits::default().max_bytes >> 20) as u64,
           value_parser = clap::value_parser!(u64).range(1..=65_536))]
     pub max_mib: u64,
-    /// A room's code: when set, every OTLP export must carry it in an `x-room-code` header (gRPC:
-    /// metadata), or is refused (401, `UNAUTHENTICATED`). Empty or unset: none needed.
+    /// The explorer is a room's (`./run.sh room`): every OTLP export must carry this code in an
+    /// `x-room-code` header (gRPC: metadata), or is refused (401, `UNAUTHENTICATED`). Empty or
+    /// unset: none needed.
+    #[arg(long, env = "EXPLORER_ROOM_CODE", hide_env_values = true)]
+    pub require_code: Option<String>,
+    /// A joined learner's explorer forwards a copy of everything to this room (its OTLP/HTTP
+    /// endpoint, e.g. http://192.168.1.20:4318), as LEARNER_NAME; `./run.sh join` sets it.
+    #[arg(long, env = "ROOM_URL")]
+    pub room_url: Option<String>,
+    /// The code the room requires, sent with what is forwarded.
     #[arg(long, env = "ROOM_CODE", hide_env_values = true)]
     pub room_code: Option<String>,
+    /// The name the room shows the forwarded telemetry under (its `learner.name`).
+    #[arg(long, env = "LEARNER_NAME")]
+    pub learner_name: Option<String>,
 }
 
 impl Settings {
@@ -94,13 +110,51 @@ impl Settings {
             http_port: 0,
             max_spans: Limits::default().max_spans as u64,
             max_mib: (Limits::default().max_bytes >> 20) as u64,
+            require_code: None,
+            room_url: None,
             room_code: None,
+            learner_name: None,
         }
     }
 
-    /// The room code exports must carry, if any (an empty one is none).
-    pub fn room_code(&self) -> Option<&str> {
-        self.room_code.as_deref().filter(|code| !code.is_empty())
+    /// The room code exports must carry, if any (an empty one is none): a room's explorer.
+    pub fn required_code(&self) -> Option<&str> {
+        self.require_code.as_deref().filter(|code| !code.is_empty())
+    }
+
+    /// The room to forward to, if this is a joined learner's explorer: `ROOM_URL` and
+    /// `LEARNER_NAME` both set. A room's own explorer never forwards (it would be forwarding to
+    /// itself, or to another room). Half a setting is an error that says what is missing.
+    pub fn forward(&self) -> anyhow::Result<Option<forward::Room>> {
+        let set = |value: &Option<String>| {
+            value
+                .as_deref()
+                .map(str::trim)
+                .filter(|value| !value.is_empty())
+                .map(str::to_owned)
+        };
+        if self.required_code().is_some() {
+            return Ok(None);
+        }
+        let (url, learner) = match (set(&self.room_url), set(&self.learner_name)) {
+            (None, None) => return Ok(None),
+            (Some(_), None) => anyhow::bail!(
+                "ROOM_URL is set but LEARNER_NAME is not: ./run.sh join sets both (./run.sh leave \
+                 removes both)"
+            ),
+            (None, Some(_)) => return Ok(None),
+            (Some(url), Some(learner)) => (url, learner),
+        };
+        if !url.starts_with("http://") && !url.starts_with("https://") {
+            anyhow::bail!("ROOM_URL={url:?} is not a room's address: ./run.sh join writes it");
+        }
+        let learner = receiver::room::learner_name(&learner)
+            .ok_or_else(|| anyhow!("LEARNER_NAME is empty"))?;
+        Ok(Some(forward::Room {
+            url: url.trim_end_matches('/').to_string(),
+            code: set(&self.room_code),
+            learner,
+        }))
     }
 
     pub fn limits(&self) -> Limits {
@@ -130,8 +184,11 @@ impl Explorer {
         let http = bind(settings.host, settings.http_port, "OTLP/HTTP").await?;
         let ui = bind(settings.host, settings.port, "web pages").await?;
         let addresses = (ui.local_addr()?, grpc.local_addr()?, http.local_addr()?);
+        let forward = settings.forward()?;
         let shared = Arc::new(
-            Shared::new(settings.limits()).with_room_code(settings.room_code().map(str::to_owned)),
+            Shared::new(settings.limits())
+                .with_room_code(settings.required_code().map(str::to_owned))
+                .with_forwarder(forward.map(forward::Forwarder::start)),
         );
         let otlp =
             receiver::Servers::spawn(grpc, http, shared.clone(), receiver::DEFAULT_MAX_BODY_BYTES);

@@ -19,10 +19,15 @@ async fn main() -> std::process::ExitCode {
     match explorer::Explorer::start(&cli.settings).await {
         Ok(explorer) => {
             // The code itself is the instructor's to say; the line only tells that one is needed.
-            let room = if cli.settings.room_code().is_some() {
-                ", room code required (x-room-code)"
+            let room = if cli.settings.required_code().is_some() {
+                ", room code required (x-room-code)".to_string()
+            } else if let Ok(Some(room)) = cli.settings.forward() {
+                format!(
+                    "; forwarding a copy to the room at {} as {}",
+                    room.url, room.learner
+                )
             } else {
-                ""
+                String::new()
             };
             println!(
                 "Trace explorer: {}  (receiving OTLP on {} gRPC and {} HTTP{room}; Ctrl-C to stop)",

@@ -125,6 +125,9 @@ pub struct Origin {
     pub service_name: Str,
     pub scope_name: Str,
     pub scope_version: Str,
+    /// The resource's `learner.name`, in a room (cut as the room cuts names): whose share of the
+    /// window its spans are in.
+    pub learner: Option<Str>,
 }
 
 #[derive(Debug)]
@@ -424,8 +427,13 @@ pub(crate) fn origin(
     scope_version: &str,
     strings: &mut Strings,
 ) -> Arc<Origin> {
+    let learner = match lookup(&resource, receiver::room::LEARNER_NAME) {
+        Some(Val::Str(name)) => receiver::room::learner_name(name).map(|name| strings.share(&name)),
+        _ => None,
+    };
     Arc::new(Origin {
         service_name: service_name(lookup(&resource, "service.name"), strings),
+        learner,
         resource,
         scope_name: strings.share(scope_name),
         scope_version: strings.share(scope_version),

@@ -30,7 +30,7 @@ const SIGNALS: [&str; 3] = ["/v1/traces", "/v1/metrics", "/v1/logs"];
 
 async fn room(code: &str) -> Explorer {
     let settings = Settings {
-        room_code: Some(code.to_string()),
+        require_code: Some(code.to_string()),
         ..Settings::loopback()
     };
     Explorer::start(&settings).await.unwrap()
@@ -290,8 +290,8 @@ fn the_code_is_a_flag_too() {
         #[command(flatten)]
         settings: Settings,
     }
-    let cli = Cli::try_parse_from(["explorer", "--room-code", CODE]).unwrap();
-    assert_eq!(cli.settings.room_code(), Some(CODE));
-    let cli = Cli::try_parse_from(["explorer", "--room-code", ""]).unwrap();
-    assert_eq!(cli.settings.room_code(), None);
+    let cli = Cli::try_parse_from(["explorer", "--require-code", CODE]).unwrap();
+    assert_eq!(cli.settings.required_code(), Some(CODE));
+    let cli = Cli::try_parse_from(["explorer", "--require-code", ""]).unwrap();
+    assert_eq!(cli.settings.required_code(), None);
 }

@@ -4,9 +4,13 @@
 //! 1. the name: a few letters, digits, `-`, `_` or `.`, as it shows on the instructor's board;
 //! 2. the address: the room's machine, as the instructor's join line gives it (`192.168.1.20`,
 //!    or with a port, or as a URL), made into its OTLP/HTTP endpoint, port 4318 by default;
-//! 3. that the room answers there, and takes the code: an empty OTLP/HTTP export carrying the
-//!    code in `x-room-code`, which the room's explorer answers 200, or 401 for a missing or
-//!    wrong code (with a line saying which).
+//! 3. that the room answers there, takes the code, and lets this machine have the name: one
+//!    OTLP/HTTP log record claiming the name for this machine (its resource has `learner.name`
+//!    and `learner.machine`, a hash of the machine's id; the scope is `kit.join`), carrying the
+//!    code in `x-room-code`. The room's explorer answers 200; 401 for a missing or wrong code;
+//!    400 when another machine has the name (each with a line saying so). The record is written
+//!    as OTLP/JSON here, with the names `receiver::room` gives (the kit does not build the
+//!    receiver, to keep `./run.sh`'s first build short).
 //!
 //! Only then are `ROOM_URL`, `ROOM_CODE` and `LEARNER_NAME` written into `.env`
 //! ([`crate::envfile`]), the learner's other settings untouched. `./run.sh leave` removes them.
@@ -35,7 +39,7 @@ pub fn join(project: &Project, address: &str, name: &str, code: &str) -> anyhow:
         bail!("the room code is the few letters on the instructor's join line, without spaces");
     }
     let url = room_url(address)?;
-    probe(&url, code)?;
+    probe(&url, code, name, &machine_id())?;
     envfile::set(
         &project.env_file(),
         &[
@@ -112,18 +116,32 @@ fn room_url(address: &str) -> anyhow::Result<String> {
     })
 }
 
-/// Sends the room an empty export with the code: what it answers says whether joining can work.
-fn probe(url: &str, code: &str) -> anyhow::Result<()> {
+/// Claims the name in the room, with the code: what the room answers says whether joining works.
+fn probe(url: &str, code: &str, name: &str, machine: &str) -> anyhow::Result<()> {
+    let text = |value: &str| serde_json::json!({ "stringValue": value });
+    let claim = serde_json::json!({
+        "resourceLogs": [{
+            "resource": { "attributes": [
+                { "key": "service.name", "value": text("workshop-kit") },
+                { "key": "learner.name", "value": text(name) },
+                { "key": "learner.machine", "value": text(machine) },
+            ]},
+            "scopeLogs": [{
+                "scope": { "name": "kit.join" },
+                "logRecords": [{ "body": text(&format!("{name} joins the room")) }],
+            }],
+        }],
+    });
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let answer = runtime.block_on(async {
         let client = reqwest::Client::builder().timeout(TIMEOUT).build()?;
         let response = client
-            .post(format!("{url}/v1/traces"))
-            .header("content-type", "application/x-protobuf")
+            .post(format!("{url}/v1/logs"))
+            .header("content-type", "application/json")
             .header(CODE_HEADER, code)
-            .body(Vec::new())
+            .body(claim.to_string())
             .send()
             .await?;
         let status = response.status();
@@ -137,6 +155,11 @@ fn probe(url: &str, code: &str) -> anyhow::Result<()> {
              join line (letters only; 0 and O, 1 and I are never in one).",
             text.trim()
         ),
+        Ok((status, text))
+            if status.as_u16() == 400 && text.contains("taken by another machine") =>
+        {
+            bail!("{}", text.trim())
+        }
         Ok((status, _)) => bail!(
             "{url} answered HTTP {status}, which a room does not: is it the address on the \
              instructor's join line?"
@@ -147,6 +170,30 @@ fn probe(url: &str, code: &str) -> anyhow::Result<()> {
             reason(&err)
         ),
     }
+}
+
+/// This machine, as a room tells machines apart: a hash of its id (`/etc/machine-id`, else its
+/// host name), never the id itself. `KIT_MACHINE_ID` stands in for the id (the tests are one
+/// machine playing several).
+fn machine_id() -> String {
+    let id = std::env::var("KIT_MACHINE_ID")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/machine-id").ok())
+        .or_else(|| std::fs::read_to_string("/var/lib/dbus/machine-id").ok())
+        .or_else(|| {
+            std::process::Command::new("hostname")
+                .output()
+                .ok()
+                .map(|out| String::from_utf8_lossy(&out.stdout).into_owned())
+        })
+        .unwrap_or_default();
+    // FNV-1a: the same on every machine and every Rust, unlike the standard library's hasher.
+    let hash = format!("kit-room:{}", id.trim())
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        });
+    format!("{hash:016x}")
 }
 
 /// Why a request got no answer, in a few words.

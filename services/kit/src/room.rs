@@ -45,7 +45,9 @@ pub fn run(project: &Project, args: &[String]) -> anyhow::Result<ExitCode> {
         .filter(|(name, _)| std::env::var_os(name).is_none())
         .map(|(name, value)| (*name, value.to_string()))
         .collect();
-    env.push(("ROOM_CODE", code.clone()));
+    // The explorer requires the code it is given as EXPLORER_ROOM_CODE; ROOM_CODE, ROOM_URL and
+    // LEARNER_NAME are a joined learner's, which a room's explorer never forwards with.
+    env.push(("EXPLORER_ROOM_CODE", code.clone()));
     let port = std::env::var("EXPLORER_OTLP_HTTP_PORT").unwrap_or_else(|_| "4318".into());
     let address =
         lan_address().map_or_else(|| "THIS-MACHINE'S-ADDRESS".to_string(), |ip| ip.to_string());

@@ -19,10 +19,16 @@ fn kit_folder() -> tempfile::TempDir {
 }
 
 fn kit(folder: &Path, args: &[&str]) -> Output {
+    kit_on(folder, args, "the test's machine")
+}
+
+/// The kit as run on `machine` (its id, as `/etc/machine-id` would give it).
+fn kit_on(folder: &Path, args: &[&str], machine: &str) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kit"))
         .args(args)
         .current_dir(folder)
         .env_remove("ROOM_CODE")
+        .env("KIT_MACHINE_ID", machine)
         .output()
         .unwrap()
 }
@@ -41,7 +47,7 @@ fn env_file(folder: &Path) -> String {
 
 async fn room() -> Explorer {
     let settings = Settings {
-        room_code: Some(CODE.into()),
+        require_code: Some(CODE.into()),
         ..Settings::loopback()
     };
     Explorer::start(&settings).await.unwrap()
@@ -104,6 +110,42 @@ async fn a_wrong_code_is_refused_and_env_is_left_alone() {
     assert!(text.contains("refused the code"), "{text}");
     assert!(text.contains("wrong"), "the room's own words: {text}");
     assert_eq!(env_file(folder.path()), "# mine\nAPP_PORT=9000\n");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_name_another_machine_has_is_refused_but_the_same_machine_may_join_again() {
+    let room = room().await;
+    let address = room.http_endpoint();
+    let (first, second, again) = (kit_folder(), kit_folder(), kit_folder());
+    let (a, b, c) = (
+        first.path().to_path_buf(),
+        second.path().to_path_buf(),
+        again.path().to_path_buf(),
+    );
+    let outputs = tokio::task::spawn_blocking(move || {
+        let join = ["join", &address, "--name", "ada", "--code", CODE];
+        (
+            kit_on(&a, &join, "machine-1"),
+            kit_on(&b, &join, "machine-2"),
+            kit_on(&c, &join, "machine-1"),
+        )
+    })
+    .await
+    .unwrap();
+    assert!(outputs.0.status.success(), "{}", printed(&outputs.0));
+    let text = printed(&outputs.1);
+    assert!(!outputs.1.status.success(), "{text}");
+    assert!(
+        text.contains("\"ada\" is taken by another machine"),
+        "{text}"
+    );
+    assert!(text.contains("--name"), "says what to do: {text}");
+    assert_eq!(env_file(second.path()), "# mine\nAPP_PORT=9000\n");
+    assert!(outputs.2.status.success(), "{}", printed(&outputs.2));
+    // The board has ada, once.
+    let board = room.shared.board();
+    assert_eq!(board.learners.len(), 1, "{board:?}");
+    assert_eq!(board.learners[0].name, "ada");
 }
 
 #[test]

@@ -36,6 +36,8 @@
 //! - `sink`: the [`Sink`] the transports deliver to (the explorer brings its own, and runs the
 //!   same transports with [`Servers`]); [`store`]: the receiver's sink, what was received, and
 //!   the queries on it;
+//! - [`room`]: what a classroom's telemetry carries (the room code's header, the learner's name,
+//!   a check's verdict), for the explorers and the checker;
 //! - `signal`: what the transports need to know of each [`Signal`]; `grpc`, `http`: the two
 //!   transports; `serve`: the accept loop they share.
 
@@ -44,6 +46,7 @@ mod http;
 pub mod logs;
 pub mod metrics;
 pub mod model;
+pub mod room;
 mod serve;
 mod signal;
 mod sink;

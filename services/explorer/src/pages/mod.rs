@@ -13,6 +13,7 @@
 //! - `query`: the query page, its table, bar chart and heatmap, `/query?…`;
 //! - `logs`: the log records, `/logs?…` (the trace page shows its records the same way);
 //! - `metrics`: each metric's series, `/metrics`;
+//! - `room`: the Room page, a row per learner, `/room` (and its board alone, `/room/board`);
 //! - `error`: what every page shows when it cannot show itself, and the 404;
 //! - `format`: times, durations and numbers as people read them.
 //!
@@ -23,6 +24,7 @@ mod format;
 mod logs;
 mod metrics;
 mod query;
+mod room;
 mod trace;
 mod traces;
 
@@ -49,6 +51,9 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/query", get(query::query_page))
         .route("/logs", get(logs::logs_page))
         .route("/metrics", get(metrics::metrics_page))
+        .route("/room", get(room::room_page))
+        .route("/room/board", get(room::board_fragment))
+        .route("/static/room.js", get(room::script))
         .route("/static/explorer.css", get(style))
         .fallback(error::not_found)
 }
@@ -80,6 +85,11 @@ pub struct Header {
     pub last_rejection: Option<String>,
     /// Refused for the room code.
     pub refused_room: u64,
+    /// In a room: whose spans were dropped, "eve 930, bob 12".
+    pub dropped_by: String,
+    /// A joined learner's explorer: "to the room at URL as ada: 12 sent, 0 failed".
+    pub forward: Option<String>,
+    pub forward_failing: bool,
 }
 
 impl From<Stats> for Header {
@@ -100,6 +110,29 @@ impl From<Stats> for Header {
             rejected: stats.rejected,
             last_rejection: stats.last_rejections.into_iter().next(),
             refused_room: stats.refused_requests,
+            dropped_by: stats
+                .dropped_by_learner
+                .iter()
+                .map(|drops| format!("{} {}", drops.learner, drops.spans))
+                .collect::<Vec<_>>()
+                .join(", "),
+            forward_failing: stats
+                .forward
+                .as_ref()
+                .is_some_and(|f| f.last_error.is_some()),
+            forward: stats.forward.map(|forward| {
+                let mut line = format!(
+                    "copied to the room at {} as {}: {} sent",
+                    forward.url, forward.learner, forward.sent
+                );
+                if forward.failed > 0 || forward.dropped > 0 {
+                    line += &format!(", {} failed, {} dropped", forward.failed, forward.dropped);
+                }
+                if let Some(error) = forward.last_error {
+                    line += &format!(" (last: {error})");
+                }
+                line
+            }),
         }
     }
 }

@@ -244,21 +244,31 @@ fn calculate(calc: Calc, group: &mut Group) -> Option<f64> {
     }
 }
 
-/// The newest traces with at least one span the query selects, newest first.
+/// The newest traces with at least one span the query selects, newest first: the newest of each
+/// learner's share (at most `limit` from each), then the newest of those.
 pub fn traces(window: &Window, query: &Query, limit: usize) -> Vec<TraceSummary> {
-    let mut seen = std::collections::HashSet::new();
-    let mut found = Vec::new();
-    for span in window.iter().rev() {
-        if found.len() >= limit {
-            break;
+    let mut candidates: Vec<(u64, [u8; 16])> = Vec::new();
+    for share in window.newest_by_share() {
+        let mut seen = std::collections::HashSet::new();
+        for (arrival, span) in share {
+            if seen.len() >= limit {
+                break;
+            }
+            if seen.contains(&span.trace_id) || !query.selects(span) {
+                continue;
+            }
+            seen.insert(span.trace_id);
+            candidates.push((arrival, span.trace_id));
         }
-        if seen.contains(&span.trace_id) || !query.selects(span) {
-            continue;
-        }
-        seen.insert(span.trace_id);
-        found.push(summary(&span.trace_id, &window.trace(&span.trace_id)));
     }
-    found
+    candidates.sort_unstable_by_key(|&(arrival, _)| std::cmp::Reverse(arrival));
+    let mut seen = std::collections::HashSet::new();
+    candidates
+        .into_iter()
+        .filter(|(_, id)| seen.insert(*id))
+        .take(limit)
+        .map(|(_, id)| summary(&id, &window.trace(&id)))
+        .collect()
 }
 
 #[cfg(test)]
@@ -280,6 +290,7 @@ mod tests {
             service_name: "fib".into(),
             scope_name: "test".into(),
             scope_version: "".into(),
+            learner: None,
         });
         let mut window = Window::new(Limits::default());
         window.push(

@@ -15,12 +15,15 @@ use axum::http::HeaderMap;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use receiver::room::{Verdict, learner, read_claim};
 use receiver::{RejectedRequest, Sink, Transport};
 use serde::Serialize;
 
 use super::{Limits, Window};
+use crate::forward::{ForwardStats, Forwarder};
 use crate::logs::{self, Logs};
 use crate::metrics::{self, Metrics};
+use crate::room::{Board, Room};
 use crate::span::{self, StoredSpan, Strings};
 
 /// How many refused requests are remembered for the pages (the newest).
@@ -59,10 +62,24 @@ pub struct Stats {
     pub refused_requests: u64,
     pub refused_missing_code: u64,
     pub refused_wrong_code: u64,
+    /// In a room: the learners whose spans were dropped to make room, most first (at most
+    /// [`DROPS_LISTED`]), with how many.
+    pub dropped_by_learner: Vec<LearnerDrops>,
+    /// A joined learner's explorer: what went to the room.
+    pub forward: Option<ForwardStats>,
+}
+
+/// How many learners the stats name for their dropped spans.
+pub const DROPS_LISTED: usize = 3;
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct LearnerDrops {
+    pub learner: String,
+    pub spans: u64,
 }
 
 /// The header that carries a room's code, on OTLP/HTTP and as gRPC metadata.
-pub const ROOM_CODE_HEADER: &str = "x-room-code";
+pub const ROOM_CODE_HEADER: &str = receiver::room::CODE_HEADER;
 /// The refusals' lines: never the code received, which may be someone else's.
 pub const MISSING_CODE: &str =
     "no x-room-code header: this explorer is a room's; join it with ./run.sh join";
@@ -87,6 +104,10 @@ pub struct Shared {
     /// The code every export must carry, if any, and the refusals for it (missing, wrong).
     room_code: Option<String>,
     room_refusals: Mutex<(u64, u64)>,
+    /// What the room knows of each learner beyond their spans (a room's explorer).
+    room: Mutex<Room>,
+    /// Where a joined learner's explorer forwards a copy of everything.
+    forward: Option<Forwarder>,
 }
 
 impl Shared {
@@ -100,7 +121,24 @@ impl Shared {
             rejections: Mutex::default(),
             room_code: None,
             room_refusals: Mutex::default(),
+            room: Mutex::default(),
+            forward: None,
         }
+    }
+
+    /// Forwards a copy of every admitted export to the room.
+    pub fn with_forwarder(self, forward: Option<Forwarder>) -> Shared {
+        Shared { forward, ..self }
+    }
+
+    /// The room's board: a row per learner, and the summary.
+    pub fn board(&self) -> Board {
+        let shares = self.read().shares();
+        self.room().board(&shares)
+    }
+
+    fn room(&self) -> std::sync::MutexGuard<'_, Room> {
+        self.room.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Requires `code` in every export's `x-room-code` (`None`: no code needed).
@@ -178,6 +216,19 @@ impl Shared {
         };
         let window = self.read();
         let limits = window.limits();
+        let mut dropped_by_learner: Vec<LearnerDrops> = window
+            .shares()
+            .into_iter()
+            .filter(|share| share.dropped > 0)
+            .filter_map(|share| {
+                Some(LearnerDrops {
+                    learner: share.learner?,
+                    spans: share.dropped,
+                })
+            })
+            .collect();
+        dropped_by_learner.sort_by_key(|drops| std::cmp::Reverse(drops.spans));
+        dropped_by_learner.truncate(DROPS_LISTED);
         Stats {
             spans: window.len(),
             traces: window.trace_count(),
@@ -201,8 +252,17 @@ impl Shared {
             refused_requests: refused_missing_code + refused_wrong_code,
             refused_missing_code,
             refused_wrong_code,
+            dropped_by_learner,
+            forward: self.forward.as_ref().map(Forwarder::stats),
         }
     }
+}
+
+/// Now, as the room's notes keep time.
+fn now_unix_nano() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_nanos() as u64)
 }
 
 impl Sink for Shared {
@@ -212,8 +272,22 @@ impl Sink for Shared {
         _headers: &HeaderMap,
         request: ExportTraceServiceRequest,
     ) -> Result<(), String> {
+        if let Some(forward) = &self.forward {
+            forward.traces(&request);
+        }
         // Converted outside the window's lock: pages keep reading meanwhile.
         let spans = span::from_request(request, &mut self.strings())?;
+        // The learners heard from (a batch is mostly one resource: one name, seen once).
+        let mut last: Option<&span::Str> = None;
+        let now = now_unix_nano();
+        for span in &spans {
+            if let Some(name) = &span.origin.learner
+                && last != Some(name)
+            {
+                self.room().seen(name, now);
+                last = Some(name);
+            }
+        }
         self.push(spans);
         self.count_export(transport);
         Ok(())
@@ -227,7 +301,22 @@ impl Sink for Shared {
     ) -> Result<(), String> {
         // Read from OTLP by the receiver, outside every lock; only the sharing of strings takes
         // one.
+        if let Some(forward) = &self.forward {
+            forward.logs(&request);
+        }
         let records = receiver::logs::from_request(request)?;
+        // A join's claim, a check's verdict, or any record a learner's app sent.
+        let now = now_unix_nano();
+        for record in &records {
+            if let Some((name, machine)) = read_claim(record) {
+                self.room().claim(&name, &machine, now)?;
+            } else if let Some(name) = learner(&record.resource) {
+                match Verdict::read(record) {
+                    Some(verdict) => self.room().verdict(&name, verdict, now),
+                    None => self.room().seen(&name, now),
+                }
+            }
+        }
         let records = logs::from_received(records, &mut self.strings());
         self.logs
             .write()
@@ -243,6 +332,9 @@ impl Sink for Shared {
         _headers: &HeaderMap,
         request: ExportMetricsServiceRequest,
     ) -> Result<(), String> {
+        if let Some(forward) = &self.forward {
+            forward.metrics(&request);
+        }
         let points = receiver::metrics::from_request(request)?;
         let points = metrics::from_received(points, &mut self.strings());
         self.metrics
