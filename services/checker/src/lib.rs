@@ -21,6 +21,7 @@
 //! - [`check`], [`report`]: one check, and how it reads;
 //! - [`progress`]: the table of every step, an untouched one "not started"; [`settings`]: the
 //!   learner's `.env`, looked over, and a setting read as the kit reads it;
+//! - [`room`]: a check's verdict, sent to the classroom's room when the learner joined one;
 //! - [`puzzle`]: the three puzzles, judged on what the learner's trace explorer shows (asked
 //!   through its API), and `--record`, which sends the learner's step 04 calls there.
 
@@ -32,6 +33,7 @@ pub mod growth;
 pub mod progress;
 pub mod puzzle;
 pub mod report;
+pub mod room;
 pub mod run;
 pub mod sampling;
 pub mod settings;

@@ -7,6 +7,7 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -15,6 +16,7 @@ use checker::check::{self, Subject};
 use checker::puzzle::explorer::Explorer;
 use checker::puzzle::{self, Judgement, record};
 use checker::report::{self, Style};
+use checker::room::{self, Room};
 use checker::{compile, progress, settings};
 use clap::{Parser, Subcommand};
 use notify::Watcher;
@@ -211,11 +213,39 @@ fn check_once(
             println!("{}", report::wrap("  - ", &note));
         }
     }
+    tell_the_room(root, &report);
     Ok(if report.passed() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// Sends the check's verdict to the room, if the learner joined one (`.env`'s `ROOM_URL`,
+/// `ROOM_CODE`, `LEARNER_NAME`), and says in one line whether it got there. A room that did not
+/// get it is said once per run (`--watch` checks again and again), and never fails the check.
+fn tell_the_room(root: &Path, report: &check::Report) {
+    static ROOM_MISSED_TOLD: AtomicBool = AtomicBool::new(false);
+    let Some(room) = Room::joined(&root.join(".env")) else {
+        return;
+    };
+    match room.send_blocking(&room::verdict(report)) {
+        Ok(()) => println!("\nSent to the room as {}.", room.learner),
+        Err(why) => {
+            if !ROOM_MISSED_TOLD.swap(true, Ordering::Relaxed) {
+                println!(
+                    "\n{}",
+                    report::wrap(
+                        "",
+                        &format!(
+                            "The room at {} did not get this check ({why}); the check itself is above.",
+                            room.url
+                        )
+                    )
+                );
+            }
+        }
+    }
 }
 
 /// Checks, then waits for a save in the step's folder, and checks again; until Ctrl-C.
