@@ -103,7 +103,12 @@ fn main() -> ExitCode {
             data,
         } => {
             let file = data.unwrap_or_else(|| puzzle::data_file(&root));
-            let explorer = Explorer::locate(&root, explorer.as_deref())?;
+            let mut explorer = Explorer::locate(&root, explorer.as_deref())?;
+            // In a room's explorer, the puzzles are the learner's own: their spans only. An
+            // explorer that does not answer is said so by the question that needs it.
+            if let Ok(runtime) = tokio::runtime::Runtime::new() {
+                let _ = runtime.block_on(explorer.narrow_to_learner(&root));
+            }
             let answer = answer.join(" ");
             if record {
                 if number.is_some() || !answer.trim().is_empty() {

@@ -449,3 +449,73 @@ async fn a_recording_of_solution_04_goes_to_the_explorer_and_is_judged_there() {
         .unwrap();
     assert!(page.contains("index=5"), "{page}");
 }
+
+/// A room's explorer holds everyone's spans: a joined learner's puzzles keep to theirs
+/// (`learner.name`), and the room's query page groups by learner.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn in_a_room_the_puzzles_keep_to_the_learners_own_spans() {
+    let room = Explorer::start(&Settings {
+        require_code: Some("KQFZRM".into()),
+        ..Settings::loopback()
+    })
+    .await
+    .unwrap();
+    let step = Duration::from_micros(100);
+    for (name, count) in [("ada", 3), ("bob", 4)] {
+        // Each learner's own explorer, forwarding to the room.
+        let own = Explorer::start(&Settings {
+            room_url: Some(room.http_endpoint()),
+            room_code: Some("KQFZRM".into()),
+            learner_name: Some(name.into()),
+            ..Settings::loopback()
+        })
+        .await
+        .unwrap();
+        let before = room.shared.stats().spans;
+        plant(&own, calls(5, count, step, ago(20)), true).await;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while room.shared.stats().spans < before + 15 * count as usize {
+            assert!(Instant::now() < deadline, "{:?}", room.shared.stats());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    let mut client = client(&room);
+    assert_eq!(
+        client.index5_traces().await.unwrap().len(),
+        7,
+        "the whole room"
+    );
+    client.learner = Some("ada".into());
+    assert_eq!(client.index5_traces().await.unwrap().len(), 3, "ada's own");
+    assert!(
+        client
+            .link("/query", &[("where", "is_root")])
+            .ends_with("where=is_root&where=learner.name+%3D+ada"),
+        "{}",
+        client.link("/query", &[])
+    );
+
+    let response = reqwest::get(format!(
+        "{}/api/query?visualize=COUNT&where=is_root&group_by=learner.name",
+        room.url()
+    ))
+    .await
+    .unwrap();
+    let result: serde_json::Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+    let rows: Vec<(String, u64)> = result["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            (
+                row["group"][0].as_str().unwrap_or_default().to_string(),
+                row["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [("ada".to_string(), 3), ("bob".to_string(), 4)],
+        "{result}"
+    );
+}

@@ -56,6 +56,9 @@ pub struct Explorer {
     pub url: String,
     /// Where it receives OTLP/HTTP, e.g. `http://127.0.0.1:4318`, for [`super::record`].
     pub otlp_http: String,
+    /// A room's explorer holds every learner's spans: the queries keep to this learner's
+    /// (`learner.name = NAME`), as the learner's own filter on its pages would.
+    pub learner: Option<String>,
     client: reqwest::Client,
 }
 
@@ -64,6 +67,7 @@ impl Explorer {
         Explorer {
             url: url.trim_end_matches('/').to_string(),
             otlp_http: otlp_http.trim_end_matches('/').to_string(),
+            learner: None,
             client: reqwest::Client::builder()
                 .timeout(TIMEOUT)
                 .connect_timeout(Duration::from_secs(3))
@@ -104,10 +108,29 @@ impl Explorer {
         Ok(Explorer::at(&url, &format!("http://{host}:{otlp_port}")))
     }
 
-    /// A link to one of its pages, e.g. `link("/traces", &[("where", "is_root")])`.
+    /// When the explorer is a room's and the learner has joined it (`LEARNER_NAME` in the
+    /// settings), keeps every query to the learner's own spans.
+    pub async fn narrow_to_learner(&mut self, root: &Path) -> anyhow::Result<()> {
+        let Some(name) = settings::value(&root.join(".env"), "LEARNER_NAME") else {
+            return Ok(());
+        };
+        if self.get("/api/stats", &[]).await?["room"] == true {
+            self.learner = Some(name.trim().to_string());
+        }
+        Ok(())
+    }
+
+    /// A link to one of its pages, e.g. `link("/traces", &[("where", "is_root")])`; in a room,
+    /// the lists and queries with the learner's filter added.
     pub fn link(&self, path: &str, pairs: &[(&str, &str)]) -> String {
+        let mine = self
+            .learner
+            .as_ref()
+            .filter(|_| matches!(path, "/traces" | "/query" | "/api/traces" | "/api/query"))
+            .map(|name| format!("learner.name = {name}"));
         let query = form_urlencoded::Serializer::new(String::new())
             .extend_pairs(pairs)
+            .extend_pairs(mine.iter().map(|filter| ("where", filter.as_str())))
             .finish();
         match query.is_empty() {
             true => format!("{}{path}", self.url),

@@ -67,6 +67,9 @@ pub struct Stats {
     pub dropped_by_learner: Vec<LearnerDrops>,
     /// A joined learner's explorer: what went to the room.
     pub forward: Option<ForwardStats>,
+    /// This explorer is a room's (it requires a code): the puzzles narrow their queries to the
+    /// learner asking (`learner.name`).
+    pub room: bool,
 }
 
 /// How many learners the stats name for their dropped spans.
@@ -254,6 +257,7 @@ impl Shared {
             refused_wrong_code,
             dropped_by_learner,
             forward: self.forward.as_ref().map(Forwarder::stats),
+            room: self.room_code.is_some(),
         }
     }
 }
