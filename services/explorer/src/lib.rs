@@ -16,6 +16,7 @@
 //! - `/logs`: the newest log records, filtered by severity, trace and text, each linked to its
 //!   trace;
 //! - `/metrics`: each metric's series at their latest value, histograms with their buckets;
+//! - `/room`: in a classroom, a row per learner (their checks' verdicts and their telemetry);
 //! - `/api/...`: the same as JSON, for the checker, the tests and `curl`.
 //!
 //! ## Layout

@@ -53,6 +53,12 @@ pub fn app_with_explorer(
 ) -> anyhow::Result<ExitCode> {
     project.load_env_file()?;
     prebuild::note_if_running(project);
+    if !explorer && std::env::var("ROOM_URL").is_ok_and(|url| !url.trim().is_empty()) {
+        eprintln!(
+            "You are in a room, but without the explorer nothing goes there: it is your explorer \
+             that sends the room a copy (run the step without --no-explorer)."
+        );
+    }
     eprintln!(
         "Building {}. The first build takes a minute or two; after that, a few seconds.",
         if explorer {

@@ -59,6 +59,10 @@ pub fn run(project: &Project, args: &[String]) -> anyhow::Result<ExitCode> {
     println!();
     println!("    ./run.sh join {address} --name THEIR-NAME --code {code}");
     println!();
+    let pages = std::env::var("EXPLORER_PORT").unwrap_or_else(|_| "8091".into());
+    println!(
+        "The board: http://127.0.0.1:{pages}/room (who is on which step, who is stuck on what)."
+    );
     if lan_address().is_none() {
         println!(
             "(This machine's address on the network was not found: `ip addr` or `ipconfig` shows it.)"
