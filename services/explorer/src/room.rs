@@ -21,6 +21,13 @@ use serde::Serialize;
 /// The most learners the board keeps; names beyond are not added (a room is a few dozen).
 pub const MAX_LEARNERS: usize = 1_000;
 
+/// Now, as the board keeps time: nanoseconds since the Unix epoch.
+pub fn now_unix_nano() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_nanos() as u64)
+}
+
 #[derive(Default)]
 pub struct Room {
     learners: HashMap<String, Notes>,

@@ -17,7 +17,7 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 
 use super::{Header, clock, render};
-use crate::room::Board;
+use crate::room::{Board, now_unix_nano};
 use crate::window::Shared;
 
 /// How often the page fetches the board again.
@@ -69,14 +69,14 @@ pub(super) async fn room_page(State(shared): State<Arc<Shared>>) -> Response {
     let header = Header::from(shared.stats());
     let page = RoomPage {
         header,
-        board: view(shared.board(), now()),
+        board: view(shared.board(), now_unix_nano()),
         refresh_seconds: REFRESH_SECONDS,
     };
     with_policy(render(page, StatusCode::OK))
 }
 
 pub(super) async fn board_fragment(State(shared): State<Arc<Shared>>) -> Response {
-    with_policy(render(view(shared.board(), now()), StatusCode::OK))
+    with_policy(render(view(shared.board(), now_unix_nano()), StatusCode::OK))
 }
 
 pub(super) async fn script() -> impl IntoResponse {
@@ -95,12 +95,6 @@ fn with_policy(mut response: Response) -> Response {
         POLICY.parse().expect("a valid header"),
     );
     response
-}
-
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |since| since.as_nanos() as u64)
 }
 
 fn step(step: u32) -> String {

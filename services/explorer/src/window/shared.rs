@@ -23,7 +23,7 @@ use super::{Limits, Window};
 use crate::forward::{ForwardStats, Forwarder};
 use crate::logs::{self, Logs};
 use crate::metrics::{self, Metrics};
-use crate::room::{Board, Room};
+use crate::room::{Board, Room, now_unix_nano};
 use crate::span::{self, StoredSpan, Strings};
 
 /// How many refused requests are remembered for the pages (the newest).
@@ -262,12 +262,6 @@ impl Shared {
     }
 }
 
-/// Now, as the room's notes keep time.
-fn now_unix_nano() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |since| since.as_nanos() as u64)
-}
 
 impl Sink for Shared {
     fn export(
