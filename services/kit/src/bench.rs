@@ -14,9 +14,14 @@
 //! 5. The Collector and Jaeger of `docker-compose.yml`, built natively, under a room's load: their
 //!    peak memory against compose's `mem_limit`s (`services/bench/benches/stack.rs`; skipped
 //!    with a line when `./run.sh stack build` has not run).
-//! 6. Build times: a cold build of the whole workspace, and the rebuild after touching the step's
+//! 6. A classroom's room: the explorer's release binary as `./run.sh room` runs it, 60 learners
+//!    sending solution 04's traces as they press Go for 60 s, and the Room page fetched all
+//!    along: spans in per second, whose spans were dropped (none under a fair share, the goal),
+//!    peak memory against `--max-mib` and the page's P99 (`services/bench/benches/room.rs`,
+//!    which prints its own table).
+//! 7. Build times: a cold build of the whole workspace, and the rebuild after touching the step's
 //!    `main.rs` (median of three);
-//! 7. what a newcomer waits for, from an empty target folder (the registry downloaded), in the
+//! 8. what a newcomer waits for, from an empty target folder (the registry downloaded), in the
 //!    order they meet it ([`learner_waits`]): the first `./run.sh` until it prints the app's URL;
 //!    the first build of step 01; the checker's build (which `./run.sh` does in the background);
 //!    the first `./run.sh check 01` once both are built; and step 01 alone from an empty folder.
@@ -68,10 +73,12 @@ pub fn run(project: &Project, only_builds: bool) -> anyhow::Result<ExitCode> {
         BEFORE_FIX_PACKAGE,
         "--package",
         AFTER_FIX_PACKAGE,
+        "--package",
+        "explorer",
     ];
     step(
         project,
-        "building the app, untraced and traced, and steps 05 and 06 (release)",
+        "building the app, untraced and traced, steps 05 and 06, and the explorer (release)",
         &release,
         None,
     )?;
@@ -108,6 +115,13 @@ pub fn run(project: &Project, only_builds: bool) -> anyhow::Result<ExitCode> {
         project,
         "measuring the native Collector and Jaeger under load (about two minutes)",
         &stack,
+        None,
+    )?;
+    let room = ["bench", "--package", "bench", "--bench", "room"];
+    step(
+        project,
+        "measuring a room's explorer under 60 learners (about a minute and a half)",
+        &room,
         None,
     )?;
     let medians = INDEXES
