@@ -10,7 +10,7 @@
 //! is dropped (with every learner at the cap, everyone is over it and that goal holds trivially).
 //!
 //! The explorer runs as `./run.sh room` runs it: a room code required (`--require-code`), a
-//! room's window (2 000 000 spans, 1024 MiB), on loopback with free ports.
+//! room's window (1 000 000 spans, 1024 MiB), on loopback with free ports.
 //!
 //! Each learner is the load generator's user (`services/loadgen/src/user.rs`) with its app on its
 //! own laptop: it thinks (loadgen's think times for a run this long: 0.1 to 1 s), presses Go, and
@@ -52,7 +52,7 @@ use serde_json::Value;
 /// The code the room requires; every export carries it.
 const CODE: &str = "BENCH-ROOM";
 /// A room's window, as `./run.sh room` sets it (services/kit/src/room.rs, `ROOM_DEFAULTS`).
-const MAX_SPANS: u64 = 2_000_000;
+const MAX_SPANS: u64 = 1_000_000;
 const MAX_MIB: u64 = 1024;
 /// The SDK batch processor's defaults: at most 512 spans an export, and what is there after a
 /// second (the workshop's steps set the delay to one second).

@@ -57,7 +57,6 @@ use std::sync::Arc;
 
 use anyhow::anyhow;
 use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
 
 pub use window::{Limits, Shared};
 
@@ -174,7 +173,8 @@ pub struct Explorer {
     grpc: SocketAddr,
     http: SocketAddr,
     _otlp: receiver::Servers,
-    pages: JoinHandle<()>,
+    /// Tells the pages' runtime to stop serving; dropped with the explorer.
+    _stop_pages: tokio::sync::oneshot::Sender<()>,
 }
 
 impl Explorer {
@@ -196,17 +196,15 @@ impl Explorer {
         let app = pages::routes()
             .merge(api::routes())
             .with_state(shared.clone());
-        let pages = tokio::spawn(async move {
-            // Serving ends only with an error of the listener itself, which nothing can mend.
-            let _ = axum::serve(ui, app).await;
-        });
+        let (stop_pages, stopped) = tokio::sync::oneshot::channel::<()>();
+        serve_pages(ui.into_std()?, app, stopped)?;
         Ok(Explorer {
             shared,
             ui: addresses.0,
             grpc: addresses.1,
             http: addresses.2,
             _otlp: otlp,
-            pages,
+            _stop_pages: stop_pages,
         })
     }
 
@@ -226,10 +224,42 @@ impl Explorer {
     }
 }
 
-impl Drop for Explorer {
-    fn drop(&mut self) {
-        self.pages.abort();
-    }
+/// Serves the pages and the API on a runtime of their own, on threads of their own, until `stop`
+/// says so (or is dropped).
+///
+/// Why apart from the OTLP servers: a room's 60 learners keep the receivers' threads busy
+/// decoding, and a page request queued behind their exports waited a third of a second (the
+/// room benchmark's P99 on the runtime they shared). On threads of its own, the instructor's page
+/// is scheduled by the system as soon as it asks, and waits only for the window's lock.
+fn serve_pages(
+    listener: std::net::TcpListener,
+    app: axum::Router,
+    stop: tokio::sync::oneshot::Receiver<()>,
+) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("explorer-pages")
+        .enable_all()
+        .build()?;
+    std::thread::Builder::new()
+        .name("explorer-pages".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                let Ok(listener) = TcpListener::from_std(listener) else {
+                    return;
+                };
+                // Serving ends with the stop, or with an error of the listener itself, which
+                // nothing can mend.
+                let _ = axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = stop.await;
+                    })
+                    .await;
+            });
+            // Connections still open (a browser's keep-alive) end with the runtime.
+            runtime.shutdown_background();
+        })?;
+    Ok(())
 }
 
 /// `0.0.0.0` is reached at `127.0.0.1` from this machine.
