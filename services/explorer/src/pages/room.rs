@@ -76,7 +76,10 @@ pub(super) async fn room_page(State(shared): State<Arc<Shared>>) -> Response {
 }
 
 pub(super) async fn board_fragment(State(shared): State<Arc<Shared>>) -> Response {
-    with_policy(render(view(shared.board(), now_unix_nano()), StatusCode::OK))
+    with_policy(render(
+        view(shared.board(), now_unix_nano()),
+        StatusCode::OK,
+    ))
 }
 
 pub(super) async fn script() -> impl IntoResponse {

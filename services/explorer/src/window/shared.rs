@@ -262,7 +262,6 @@ impl Shared {
     }
 }
 
-
 impl Sink for Shared {
     fn export(
         &self,
