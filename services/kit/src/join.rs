@@ -51,7 +51,11 @@ pub fn join(project: &Project, address: &str, name: &str, code: &str) -> anyhow:
     println!(
         "You have joined the room at {url} as {name}: .env says so (ROOM_URL, ROOM_CODE, LEARNER_NAME)."
     );
-    println!("./run.sh leave undoes it.");
+    println!(
+        "From now on ./run.sh NN sends the room a copy of your app's telemetry, and ./run.sh check \
+         NN its verdict (a step already running: stop it and start it again). ./run.sh leave \
+         undoes it."
+    );
     Ok(())
 }
 
