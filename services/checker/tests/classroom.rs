@@ -17,7 +17,7 @@
 //! Run with: `cargo test -p checker --test classroom` (Chromium: see testkit's browser; skipped
 //! with a reason without it, except in CI).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
@@ -25,17 +25,10 @@ use explorer::room::{Board, LearnerRow};
 use explorer::{Explorer, Settings};
 use testkit::app::App;
 use testkit::browser::Browser;
+use testkit::kit_root;
 
 const CODE: &str = "KQFZRM";
 const ARRIVE_WITHIN: Duration = Duration::from_secs(20);
-
-fn kit_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("services/checker is two levels below the kit")
-        .to_path_buf()
-}
 
 /// `./run.sh check ARGS` as `learner`, joined to the room at `room_url` with `code`.
 fn check(learner: &str, room_url: &str, code: &str, args: &[&str]) -> Output {

@@ -3,18 +3,10 @@
 //! Run with: `cargo test -p checker --test cli`.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use checker::puzzle::{self, Index5Trace, Judgement, P99Reading};
-
-fn kit_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("services/checker is two levels below the kit")
-        .to_path_buf()
-}
+use testkit::kit_root;
 
 fn checker(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_checker"))

@@ -5,7 +5,7 @@
 //! not running or holds nothing to judge on; and `--record` with solution 04.
 //! Run with: `cargo test -p checker --test puzzles`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -18,6 +18,7 @@ use opentelemetry::{Context, KeyValue};
 use opentelemetry_otlp::{SpanExporter, WithExportConfig};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
+use testkit::kit_root;
 
 /// One call of `/fib?index=N` to plant: when it started and how long its root span lasted.
 #[derive(Clone, Copy)]
@@ -113,14 +114,6 @@ fn serve(tracer: &SdkTracer, parent: &Context, call: Call, with_query: bool) {
 
 fn client(explorer: &Explorer) -> Client {
     Client::at(&explorer.url(), &explorer.http_endpoint())
-}
-
-fn kit_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("services/checker is two levels below the kit")
-        .to_path_buf()
 }
 
 /// `./run.sh puzzle ARGS`, off the runtime's threads (the explorer answers on them): its exit

@@ -17,6 +17,7 @@ use checker::expect::{Mistake, Verdict, step_02, step_03, step_04};
 use checker::report::{self, Style};
 use checker::run::Protocol;
 use receiver::SpanKind;
+use testkit::kit_root;
 
 /// One broken copy: a solution, edits as (file, text, replacement), and the mistake expected.
 struct Variant {
@@ -222,14 +223,6 @@ fn expected(name: &str) -> Mistake {
         .into(),
         other => panic!("no expected mistake for {other}"),
     }
-}
-
-fn kit_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("services/checker is two levels below the kit")
-        .to_path_buf()
 }
 
 /// The temporary workspace, made and built once for all the tests of this file.

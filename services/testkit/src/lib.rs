@@ -29,6 +29,16 @@ pub mod trace_links;
 pub use app::App;
 pub use checker::upstream::Upstream as CountingProxy;
 
+/// The kit's folder (where `run.sh` and the workspace's `Cargo.toml` are): what the checker and
+/// `./run.sh` run in. Found from this crate's own place in it, two levels below.
+pub fn kit_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("services/testkit is two levels below the kit")
+        .to_path_buf()
+}
+
 /// `true` when running in CI (`CI=true`): tests that need an outside tool fail instead of skipping.
 pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|value| value == "true" || value == "1")
