@@ -127,7 +127,7 @@ async fn main() {
                 max_index
             },
             per_request,
-            think_ms: think_ms(duration),
+            think_ms: loadgen::think_ms(duration),
             counts: counts.clone(),
         };
         class.spawn(learner.run(until));
@@ -141,7 +141,9 @@ async fn main() {
 
     let after = get_json(&client, &format!("{}/api/stats", room.url)).await;
     let board = get_json(&client, &format!("{}/api/room", room.url)).await;
-    let peak = peak_bytes(room.pid());
+    let peak = stack::process::memory_of(room.pid())
+        .expect("the explorer's memory in /proc")
+        .peak;
     let cpu = (
         cpu_seconds(room.pid()) - cpu_before.0,
         cpu_seconds_self() - cpu_before.1,
@@ -228,23 +230,6 @@ impl Drop for Room {
 fn free_ports() -> [u16; 3] {
     let listeners = [(); 3].map(|()| std::net::TcpListener::bind("127.0.0.1:0").unwrap());
     listeners.map(|listener| listener.local_addr().unwrap().port())
-}
-
-/// The peak resident memory of `pid`, in bytes (`VmHWM` in `/proc/PID/status`).
-fn peak_bytes(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("Linux's /proc");
-    let kib = status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|rest| {
-            rest.trim()
-                .trim_end_matches("kB")
-                .trim()
-                .parse::<u64>()
-                .ok()
-        })
-        .expect("VmHWM in /proc/PID/status");
-    kib * 1024
 }
 
 /// CPU time (user + system) `pid` has used, in seconds, from `/proc/PID/stat` (clock ticks of
@@ -367,13 +352,6 @@ impl Learner {
             }
         }
     }
-}
-
-/// loadgen's think times for a run of `duration` (`services/loadgen/src/lib.rs`, `think_ms`):
-/// up to a twentieth of the run, at most a second, at least a tenth of that.
-fn think_ms(duration: Duration) -> (u64, u64) {
-    let high = (duration.as_millis() / 20).clamp(1, 1000) as u64;
-    (high / 10, high)
 }
 
 // --- the traces of solution 04's app ------------------------------------------------------------

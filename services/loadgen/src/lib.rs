@@ -243,7 +243,7 @@ async fn check_app(url: &str) -> anyhow::Result<()> {
 
 /// Think times, in milliseconds: 100 ms to 1 s, as a learner's, but shorter for short runs, so
 /// that a 2 s run is not mostly thinking (one twentieth of the run at most).
-fn think_ms(duration: Duration) -> (u64, u64) {
+pub fn think_ms(duration: Duration) -> (u64, u64) {
     let high = (duration.as_millis() / 20).clamp(1, 1000) as u64;
     (high / 10, high)
 }

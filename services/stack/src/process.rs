@@ -226,7 +226,7 @@ impl Drop for Process {
 
 /// The resident memory of the process `pid` now and at its peak (`VmRSS` and `VmHWM` in
 /// `/proc/<pid>/status`); `None` where there is no `/proc` or no such process.
-fn memory_of(pid: u32) -> Option<Memory> {
+pub fn memory_of(pid: u32) -> Option<Memory> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let field = |name: &str| -> Option<u64> {
         let line = status.lines().find(|line| line.starts_with(name))?;
