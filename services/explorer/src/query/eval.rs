@@ -1,12 +1,14 @@
 //! A query run over the window, in one pass: each span's value for a field, the filters' tests,
 //! the groups and their calculations, and the trace list's selection.
 
+use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::time::Instant;
 
 use rustc_hash::FxBuildHasher;
 
-use super::language::{Calc, Comparison, Field, Filter, Query, Test};
+use super::compare::Sides;
+use super::language::{Calc, Field, Filter, Having, Order, OrderKey, Query, Test};
 use super::parse::parse_duration;
 use super::result::{Key, QueryResult, Row, heatmap};
 use crate::span::{StoredSpan, Val, hex, kind_name, millis, status_name};
@@ -94,14 +96,9 @@ impl Filter {
             (Test::Equals(text), Some(value)) => value.equals(text),
             (Test::NotEquals(text), Some(value)) => !value.equals(text),
             (Test::Contains(text), Some(value)) => value.contains(text),
-            (Test::Compare(comparison, wanted), Some(value)) => {
-                value.number().is_some_and(|number| match comparison {
-                    Comparison::Greater => number > *wanted,
-                    Comparison::GreaterOrEqual => number >= *wanted,
-                    Comparison::Less => number < *wanted,
-                    Comparison::LessOrEqual => number <= *wanted,
-                })
-            }
+            (Test::Compare(comparison, wanted), Some(value)) => value
+                .number()
+                .is_some_and(|number| comparison.holds(number, *wanted)),
             (Test::TraceIs(_), Some(_)) => unreachable!("handled above"),
         }
     }
@@ -115,12 +112,15 @@ impl Query {
             && self.filters.iter().all(|filter| filter.matches(span))
     }
 
-    /// Runs the query over the window, in one pass.
+    /// Runs the query over the window, in one pass: each selected span into its group (and
+    /// the heatmap, and the selection's side); then each group's calculations, the groups that
+    /// meet HAVING, in the ORDER BY order, up to the limit.
     pub fn run(&self, window: &Window) -> QueryResult {
         let started = Instant::now();
         let needs_durations = self
             .visualize
             .iter()
+            .chain(self.having.iter().map(|having| &having.calc))
             .any(|calc| matches!(calc, Calc::Percentile(_) | Calc::Max | Calc::Avg));
         let needs_heatmap = self.visualize.contains(&Calc::Heatmap);
         // The groups in the order of their first span, and where each key's group is.
@@ -131,7 +131,10 @@ impl Query {
         let mut places: HashMap<Vec<Key>, usize, FxBuildHasher> =
             HashMap::with_hasher(FxBuildHasher);
         let mut last = usize::MAX;
+        // The heatmap's points, and each point's group.
         let mut points: Vec<(u64, u64)> = Vec::new();
+        let mut point_groups: Vec<u32> = Vec::new();
+        let mut sides = self.selection.map(|_| Sides::default());
         let mut key = Vec::with_capacity(self.group_by.len());
         let mut matched = 0;
         for span in window.iter() {
@@ -173,41 +176,134 @@ impl Query {
             }
             if needs_heatmap {
                 points.push((span.start_unix_nano, duration));
+                point_groups.push(place as u32);
+            }
+            if let (Some(sides), Some(selection)) = (&mut sides, &self.selection) {
+                if selection.contains(span.start_unix_nano, duration) {
+                    sides.inside.push(span);
+                } else {
+                    sides.outside.push(span);
+                }
             }
         }
 
-        groups.sort_by(|(a, _), (b, _)| {
-            a.iter()
-                .zip(b)
-                .map(|(a, b)| a.cmp(b))
-                .find(|order| order.is_ne())
-                .unwrap_or(std::cmp::Ordering::Equal)
-        });
-        let more_rows = groups.len().saturating_sub(self.limit);
-        let rows = groups
+        // Every group's calculations, since HAVING and ORDER BY may need any group's; then the
+        // groups that meet HAVING.
+        let mut rows: Vec<(usize, Row)> = groups
             .into_iter()
-            .take(self.limit)
-            .map(|(group, mut data)| Row {
-                values: self
-                    .visualize
-                    .iter()
-                    .map(|calc| calculate(*calc, &mut data))
-                    .collect(),
-                count: data.count,
-                example_trace: data.slowest.map(|(_, id)| hex(&id)),
-                group,
+            .enumerate()
+            .filter_map(|(place, (group, mut data))| {
+                let meets = self.having.iter().all(|having| {
+                    calculate(having.calc, &mut data)
+                        .is_some_and(|value| having.comparison.holds(value, having.value))
+                });
+                meets.then(|| {
+                    let row = Row {
+                        values: self
+                            .visualize
+                            .iter()
+                            .map(|calc| calculate(*calc, &mut data))
+                            .collect(),
+                        count: data.count,
+                        example_trace: data.slowest.map(|(_, id)| hex(&id)),
+                        group,
+                        heatmap_cells: Vec::new(),
+                    };
+                    (place, row)
+                })
             })
             .collect();
+        rows.sort_by(|(_, a), (_, b)| self.order(a, b));
+        let more_rows = rows.len().saturating_sub(self.limit);
+        rows.truncate(self.limit);
+
+        let heatmap = needs_heatmap.then(|| heatmap(&points));
+        // Each row's own cells of the heatmap, so that the page can light a group up in it.
+        if let Some(heatmap) = heatmap.as_ref().filter(|_| !self.group_by.is_empty()) {
+            let mut row_of_place = vec![u32::MAX; places.len()];
+            for (row, (place, _)) in rows.iter().enumerate() {
+                row_of_place[*place] = row as u32;
+            }
+            let mut cells: Vec<HashMap<(u16, u16), u64, FxBuildHasher>> =
+                (0..rows.len()).map(|_| HashMap::default()).collect();
+            for (&(start, duration), &place) in points.iter().zip(&point_groups) {
+                if let Some(cells) = cells.get_mut(row_of_place[place as usize] as usize) {
+                    let (r, c) = heatmap.cell_of(start, duration);
+                    *cells.entry((r as u16, c as u16)).or_default() += 1;
+                }
+            }
+            for ((_, row), cells) in rows.iter_mut().zip(cells) {
+                row.heatmap_cells = cells
+                    .into_iter()
+                    .map(|((r, c), count)| [u64::from(r), u64::from(c), count])
+                    .collect();
+                row.heatmap_cells.sort_unstable();
+            }
+        }
+        let selection = sides.map(|sides| sides.compare(window));
         QueryResult {
             visualize: self.visualize.iter().map(Calc::to_string).collect(),
             group_by: self.group_by.iter().map(Field::to_string).collect(),
-            rows,
+            order_by: self.order_by.iter().map(Order::to_string).collect(),
+            having: self.having.iter().map(Having::to_string).collect(),
+            rows: rows.into_iter().map(|(_, row)| row).collect(),
             more_rows,
-            heatmap: needs_heatmap.then(|| heatmap(&points)),
+            heatmap,
+            selection,
             matched,
             scanned: window.len(),
             took_ms: started.elapsed().as_secs_f64() * 1e3,
         }
+    }
+
+    /// The order of two rows: by each ORDER BY key in turn, then by their GROUP BY values.
+    fn order(&self, a: &Row, b: &Row) -> Ordering {
+        let by_keys = || {
+            a.group
+                .iter()
+                .zip(&b.group)
+                .map(|(a, b)| a.cmp(b))
+                .find(|order| order.is_ne())
+                .unwrap_or(Ordering::Equal)
+        };
+        for order in &self.order_by {
+            let ordering = match &order.by {
+                OrderKey::Field(field) => {
+                    let at = self.group_by.iter().position(|f| f == field);
+                    at.map_or(Ordering::Equal, |at| a.group[at].cmp(&b.group[at]))
+                }
+                OrderKey::Calc(calc) => {
+                    let at = self.visualize.iter().position(|c| c == calc);
+                    // A group with nothing to compute comes last either way.
+                    match at.map(|at| (a.values[at], b.values[at])) {
+                        Some((Some(x), Some(y))) => x.total_cmp(&y),
+                        Some((Some(_), None)) => Ordering::Less.reverse_if(order.descending),
+                        Some((None, Some(_))) => Ordering::Greater.reverse_if(order.descending),
+                        _ => Ordering::Equal,
+                    }
+                }
+            };
+            let ordering = if order.descending {
+                ordering.reverse()
+            } else {
+                ordering
+            };
+            if ordering.is_ne() {
+                return ordering;
+            }
+        }
+        by_keys()
+    }
+}
+
+/// `reverse` when asked: a missing value stays last whichever way the rows are ordered.
+trait ReverseIf {
+    fn reverse_if(self, yes: bool) -> Self;
+}
+
+impl ReverseIf for Ordering {
+    fn reverse_if(self, yes: bool) -> Ordering {
+        if yes { self.reverse() } else { self }
     }
 }
 
@@ -389,6 +485,83 @@ mod tests {
         assert_eq!(result.rows[0].group, [Key::Missing]);
         let trace = format!("where=trace.id%20%3D%20{}", hex(&[3; 16]));
         assert_eq!(run(&trace, &window).matched, 1);
+    }
+
+    fn groups_and_values(result: &QueryResult) -> Vec<(String, Vec<Option<f64>>)> {
+        result
+            .rows
+            .iter()
+            .map(|row| (row.group[0].to_string(), row.values.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn having_keeps_groups_and_order_by_sorts_them() {
+        // Index i lasts 10 × (i + 1) ms; index 2 four times, 3 once, 1 once, 5 twice.
+        let window = window(&[2, 2, 3, 2, 1, 2, 5, 5]);
+        let result = run(
+            "visualize=COUNT,P99(duration)&group_by=fib.index\
+             &order_by=P99(duration) desc&having=P99(duration) > 25ms",
+            &window,
+        );
+        assert_eq!(
+            groups_and_values(&result),
+            [
+                ("5".to_string(), vec![Some(2.0), Some(60.0)]),
+                ("3".to_string(), vec![Some(1.0), Some(40.0)]),
+                ("2".to_string(), vec![Some(4.0), Some(30.0)]),
+            ]
+        );
+        // Ties on the first key fall to the next, then to the group's value; the limit comes last.
+        let result = run(
+            "visualize=COUNT&group_by=fib.index&order_by=COUNT desc, fib.index desc&limit=3",
+            &window,
+        );
+        let groups: Vec<String> = groups_and_values(&result)
+            .into_iter()
+            .map(|g| g.0)
+            .collect();
+        assert_eq!(groups, ["2", "5", "3"]);
+        assert_eq!(result.more_rows, 1);
+        // A HAVING calculation need not be visualized; `=` compares numbers.
+        let result = run(
+            "group_by=fib.index&having=COUNT = 1&having=MAX(duration) < 30ms",
+            &window,
+        );
+        let groups: Vec<String> = groups_and_values(&result)
+            .into_iter()
+            .map(|g| g.0)
+            .collect();
+        assert_eq!(groups, ["1"]);
+        assert_eq!(result.having, ["COUNT = 1", "MAX(duration) < 30ms"]);
+        // No group meets it: no rows, and none left out.
+        let result = run("group_by=fib.index&having=COUNT > 100", &window);
+        assert!(result.rows.is_empty());
+        assert_eq!(result.more_rows, 0);
+    }
+
+    #[test]
+    fn each_group_knows_its_cells_of_the_heatmap() {
+        let indexes: Vec<i64> = (0..120).map(|i| i % 4).collect();
+        let window = window(&indexes);
+        let result = run("visualize=HEATMAP,COUNT&group_by=fib.index", &window);
+        let heatmap = result.heatmap.as_ref().unwrap();
+        let mut summed = vec![vec![0u64; heatmap.columns.len()]; heatmap.rows.len()];
+        for row in &result.rows {
+            let own: u64 = row.heatmap_cells.iter().map(|cell| cell[2]).sum();
+            assert_eq!(own, row.count, "{:?}", row.group);
+            for &[r, c, count] in &row.heatmap_cells {
+                summed[r as usize][c as usize] += count;
+                // A group's spans all last alike here: one row of the heatmap each.
+                let duration = 10_000_000 * (row.group[0].to_string().parse::<u64>().unwrap() + 1);
+                let bucket = heatmap.rows[r as usize];
+                assert!(bucket.from <= duration && duration < bucket.to);
+            }
+        }
+        assert_eq!(summed, heatmap.counts);
+        // Without GROUP BY there is nothing to light up.
+        let result = run("visualize=HEATMAP", &window);
+        assert!(result.rows[0].heatmap_cells.is_empty());
     }
 
     #[test]

@@ -11,6 +11,14 @@
 //! - `where`: one filter each, all must hold: `field = value`, `!=`, `>`, `>=`, `<`, `<=`,
 //!   `field contains text`, `field exists`, `field does-not-exist`, and `is_root`.
 //! - `group_by`: fields, several or with commas.
+//! - `order_by`: keys, several or with commas: a visualized calculation or a GROUP BY field, then
+//!   `asc` or `desc` (`P99(duration) desc`, `fib.index`); a calculation is largest first unless
+//!   told, a field smallest first. Without it, groups are in the order of their values.
+//! - `having`: conditions on a group's calculation, all must hold: `P99(duration) > 10ms`,
+//!   `COUNT >= 5` (`>`, `>=`, `<`, `<=`, `=`, `!=`).
+//! - `limit`: how many groups, after HAVING and ORDER BY.
+//! - `select_from`, `select_to` (Unix milliseconds) and `select_min`, `select_max` (durations):
+//!   a region of the heatmap, whose spans are compared with the rest (see `compare`).
 //! - `last` (`15m`, `1h`, `30s`) or `from`/`to` (Unix milliseconds, fractions allowed).
 //!
 //! A field is `name`, `kind`, `status`, `service.name`, `trace.id`, `span.id`, `duration`
@@ -25,18 +33,23 @@
 //! - `language`: what a query is (calculations, fields, filters) and how each is written;
 //! - `parse`: reading a query from a URL's query string, and writing it back as one;
 //! - `eval`: a span's fields, the filters' tests, and the one pass over the window;
-//! - `result`: what a query finds: its groups' rows and the heatmap.
+//! - `result`: what a query finds: its groups' rows and the heatmap;
+//! - `compare`: a selection of the heatmap against the rest, field by field (BubbleUp).
 //!
 //! Everything is used from here, `crate::query::…`, whichever file it is in.
 
+mod compare;
 mod eval;
 mod language;
 mod parse;
 mod result;
 
+pub use compare::{FieldComparison, SAMPLE, SelectionResult, SlowTrace, ValueShare};
 pub use eval::traces;
-pub use language::{CALCS, Calc, Comparison, Field, Filter, Query, Test};
-pub use parse::{now_unix_nanos, parse_calc, parse_duration};
+pub use language::{
+    CALCS, Calc, Comparison, Field, Filter, Having, Order, OrderKey, Query, Selection, Test,
+};
+pub use parse::{DEFAULT_LIMIT, now_unix_nanos, parse_calc, parse_duration};
 pub use result::{Bucket, HEATMAP_COLUMNS, HEATMAP_ROWS, Heatmap, Key, QueryResult, Row};
 
 // `limit=` is read alike by the queries and the log records' filters; it lives in `params` so

@@ -4,7 +4,9 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::language::{Calc, Comparison, Field, Filter, Query, Test};
+use super::language::{
+    Calc, Comparison, Field, Filter, Having, Order, OrderKey, Query, Selection, Test,
+};
 use crate::params::parse_limit;
 use crate::span::parse_trace_id;
 
@@ -148,6 +150,112 @@ pub fn parse_duration(text: &str) -> Result<f64, String> {
     Ok(number * scale)
 }
 
+const ORDER_FORMS: &str = "write an ORDER BY key as a visualized calculation or a GROUP BY \
+    field, then asc or desc: `P99(duration) desc`, `COUNT desc`, `fib.index asc`";
+
+impl Order {
+    /// Reads one ORDER BY key, e.g. `P99(duration) desc`, `fib.index`, `count asc`. Without a
+    /// direction a calculation sorts largest first (what one looks for) and a field smallest first.
+    pub fn parse(text: &str) -> Result<Order, String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(format!("an empty ORDER BY key: {ORDER_FORMS}"));
+        }
+        let (rest, direction) = match text.rsplit_once(char::is_whitespace) {
+            Some((rest, word)) if word.eq_ignore_ascii_case("desc") => (rest, Some(true)),
+            Some((rest, word)) if word.eq_ignore_ascii_case("asc") => (rest, Some(false)),
+            _ => (text, None),
+        };
+        let by = match parse_calc(rest) {
+            Ok(calc) => OrderKey::Calc(calc),
+            // `P99(fib.index)`, say: the calculation's own message is the better one.
+            Err(err) if rest.contains('(') => return Err(err),
+            Err(_) => OrderKey::Field(
+                Field::parse(rest)
+                    .map_err(|err| format!("order_by {text:?}: {err}: {ORDER_FORMS}"))?,
+            ),
+        };
+        if by == OrderKey::Calc(Calc::Heatmap) {
+            return Err(format!(
+                "order_by {text:?}: a heatmap has no value to order by: {ORDER_FORMS}"
+            ));
+        }
+        let descending = direction.unwrap_or(matches!(by, OrderKey::Calc(_)));
+        Ok(Order { by, descending })
+    }
+}
+
+const HAVING_FORMS: &str = "write a HAVING condition as a calculation, a comparison and a \
+    value: `P99(duration) > 10ms`, `COUNT >= 5` (>, >=, <, <=, = or !=)";
+
+impl Having {
+    /// Reads one HAVING condition, e.g. `P99(duration) > 10ms`, `COUNT >= 5`.
+    pub fn parse(text: &str) -> Result<Having, String> {
+        let text = text.trim();
+        let Some(at) = text.find(['<', '>', '=', '!']) else {
+            return Err(format!("having {text:?} compares nothing: {HAVING_FORMS}"));
+        };
+        let (calc, rest) = text.split_at(at);
+        if calc.trim().is_empty() {
+            return Err(format!(
+                "having {text:?} has no calculation: {HAVING_FORMS}"
+            ));
+        }
+        let calc = parse_calc(calc)?;
+        let (comparison, op) = [
+            (Comparison::NotEqual, "!="),
+            (Comparison::GreaterOrEqual, ">="),
+            (Comparison::LessOrEqual, "<="),
+            (Comparison::Equal, "=="),
+            (Comparison::Equal, "="),
+            (Comparison::Greater, ">"),
+            (Comparison::Less, "<"),
+        ]
+        .into_iter()
+        .find(|(_, op)| rest.starts_with(op))
+        .ok_or_else(|| format!("having {text:?}: {HAVING_FORMS}"))?;
+        let value = rest[op.len()..].trim();
+        if value.is_empty() {
+            return Err(format!(
+                "having {text:?} has no value after {op}: {HAVING_FORMS}"
+            ));
+        }
+        let value = match calc {
+            Calc::Heatmap => {
+                return Err(format!(
+                    "having {text:?}: a heatmap is not a number to compare: {HAVING_FORMS}"
+                ));
+            }
+            Calc::Count => value
+                .parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite())
+                .ok_or_else(|| {
+                    format!(
+                        "having {text:?}: COUNT is compared with a number, and {value:?} is not one"
+                    )
+                })?,
+            // Calculations of the duration are in milliseconds, as the pages show them.
+            _ => parse_duration(value).map_err(|err| format!("having {text:?}: {err}"))? / 1e6,
+        };
+        Ok(Having {
+            calc,
+            comparison,
+            value,
+        })
+    }
+}
+
+impl Selection {
+    /// Whether a span is in the region.
+    pub fn contains(&self, start_unix_nano: u64, duration: u64) -> bool {
+        self.from.is_none_or(|from| start_unix_nano >= from)
+            && self.to.is_none_or(|to| start_unix_nano < to)
+            && self.min.is_none_or(|min| duration >= min)
+            && self.max.is_none_or(|max| duration < max)
+    }
+}
+
 impl Query {
     /// Reads a query from a URL's query string (`visualize=…&where=…&group_by=…`).
     pub fn from_query_string(query: &str) -> Result<Query, String> {
@@ -156,10 +264,11 @@ impl Query {
 
     pub fn from_pairs(pairs: impl IntoIterator<Item = (String, String)>) -> Result<Query, String> {
         let mut query = Query {
-            limit: 100,
+            limit: DEFAULT_LIMIT,
             ..Query::default()
         };
         let mut last = None;
+        let mut selection = Selection::default();
         for (name, value) in pairs {
             match name.as_str() {
                 "visualize" => {
@@ -184,13 +293,33 @@ impl Query {
                 "from" => query.from = Some(parse_unix_millis(&value)?),
                 "to" => query.to = Some(parse_unix_millis(&value)?),
                 "limit" => query.limit = parse_limit(&value)?,
+                "order_by" => {
+                    for key in value.split(',').filter(|k| !k.trim().is_empty()) {
+                        query.order_by.push(Order::parse(key)?);
+                    }
+                }
+                "having" => {
+                    for line in value.lines().filter(|line| !line.trim().is_empty()) {
+                        query.having.push(Having::parse(line)?);
+                    }
+                }
+                "select_from" | "select_to" | "select_min" | "select_max"
+                    if value.trim().is_empty() => {}
+                "select_from" => selection.from = Some(parse_unix_millis(&value)?),
+                "select_to" => selection.to = Some(parse_unix_millis(&value)?),
+                "select_min" => selection.min = Some(parse_selection_duration(&value)?),
+                "select_max" => selection.max = Some(parse_selection_duration(&value)?),
                 other => {
                     return Err(format!(
                         "unknown parameter {other:?}: a query takes visualize, where, group_by, \
-                         last, from, to and limit"
+                         order_by, having, limit, last, from, to, and select_from, select_to, \
+                         select_min and select_max for a selection"
                     ));
                 }
             }
+        }
+        if selection != Selection::default() {
+            query.selection = Some(selection);
         }
         if let Some(last) = last {
             let now = now_unix_nanos();
@@ -199,7 +328,57 @@ impl Query {
         if query.visualize.is_empty() {
             query.visualize.push(Calc::Count);
         }
+        query.check_order()?;
         Ok(query)
+    }
+
+    /// An ORDER BY key must be something the table shows: a visualized calculation or a
+    /// GROUP BY field.
+    fn check_order(&self) -> Result<(), String> {
+        let fields = || {
+            self.group_by
+                .iter()
+                .map(|field| format!("{field}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let calcs = || {
+            self.visualize
+                .iter()
+                .filter(|calc| **calc != Calc::Heatmap)
+                .map(|calc| format!("{calc}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let choices = || match (fields(), calcs()) {
+            (fields, calcs) if fields.is_empty() => format!("a visualized calculation ({calcs})"),
+            (fields, calcs) if calcs.is_empty() => format!("a GROUP BY field ({fields})"),
+            (fields, calcs) => {
+                format!("a GROUP BY field ({fields}) or a visualized calculation ({calcs})")
+            }
+        };
+        for order in &self.order_by {
+            match &order.by {
+                OrderKey::Calc(calc) if !self.visualize.contains(calc) => {
+                    return Err(format!(
+                        "order_by {order:?}: {calc} is not visualized: add it to VISUALIZE, or \
+                         order by {}",
+                        choices(),
+                        order = order.to_string()
+                    ));
+                }
+                OrderKey::Field(field) if !self.group_by.contains(field) => {
+                    return Err(format!(
+                        "order_by {order:?}: {field} is not a GROUP BY field: group by it, or \
+                         order by {}",
+                        choices(),
+                        order = order.to_string()
+                    ));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     /// The query as a URL query string: the inverse of [`Query::from_query_string`].
@@ -219,6 +398,27 @@ impl Query {
         }
         if let Some(to) = self.to {
             url.append_pair("to", &unix_millis_text(to));
+        }
+        for order in &self.order_by {
+            url.append_pair("order_by", &order.to_string());
+        }
+        for having in &self.having {
+            url.append_pair("having", &having.to_string());
+        }
+        if self.limit != DEFAULT_LIMIT {
+            url.append_pair("limit", &self.limit.to_string());
+        }
+        if let Some(selection) = &self.selection {
+            for (name, bound) in [("select_from", selection.from), ("select_to", selection.to)] {
+                if let Some(bound) = bound {
+                    url.append_pair(name, &unix_millis_text(bound));
+                }
+            }
+            for (name, bound) in [("select_min", selection.min), ("select_max", selection.max)] {
+                if let Some(bound) = bound {
+                    url.append_pair(name, &format!("{bound}ns"));
+                }
+            }
         }
         url.finish()
     }
@@ -256,6 +456,18 @@ pub fn parse_calc(text: &str) -> Result<Calc, String> {
             text.trim()
         )),
     }
+}
+
+/// How many groups a query shows unless told.
+pub const DEFAULT_LIMIT: usize = 100;
+
+/// A selection's duration bound, in whole nanoseconds.
+fn parse_selection_duration(text: &str) -> Result<u64, String> {
+    let nanos = parse_duration(text)?;
+    if !nanos.is_finite() || nanos < 0.0 || nanos > u64::MAX as f64 {
+        return Err(format!("{text:?} is not a duration a span can have"));
+    }
+    Ok(nanos.round() as u64)
 }
 
 /// Unix milliseconds, with up to six decimals, to nanoseconds: read as decimal digits, since an
@@ -337,6 +549,101 @@ mod tests {
             let err = Query::from_query_string(query).unwrap_err();
             assert!(err.contains(says), "{query}: {err}");
         }
+    }
+
+    #[test]
+    fn order_by_and_having_read_as_written() {
+        let query = Query::from_query_string(
+            "visualize=COUNT,P99(duration)&group_by=fib.index,name\
+             &order_by=p99(duration), fib.index DESC&order_by=count asc&order_by=name\
+             &having=P99(duration) > 10ms&having=COUNT>=5%0Amax(duration) != 1.5s",
+        )
+        .unwrap();
+        let orders: Vec<String> = query.order_by.iter().map(Order::to_string).collect();
+        assert_eq!(
+            orders,
+            [
+                "P99(duration) desc",
+                "fib.index desc",
+                "COUNT asc",
+                "name asc"
+            ]
+        );
+        let havings: Vec<String> = query.having.iter().map(Having::to_string).collect();
+        assert_eq!(
+            havings,
+            [
+                "P99(duration) > 10ms",
+                "COUNT >= 5",
+                "MAX(duration) != 1500ms"
+            ]
+        );
+        for written in havings.iter().chain(&orders) {
+            let again = Having::parse(written).map(|h| h.to_string());
+            let again = again.or_else(|_| Order::parse(written).map(|o| o.to_string()));
+            assert_eq!(again.as_deref(), Ok(written.as_str()));
+        }
+        assert_eq!(
+            Query::from_query_string(&query.to_query_string()).unwrap(),
+            query
+        );
+    }
+
+    #[test]
+    fn order_by_and_having_mistakes_name_the_form() {
+        for (query, says) in [
+            (
+                "visualize=COUNT&group_by=fib.index&order_by=P99(duration) desc",
+                "P99(duration) is not visualized: add it to VISUALIZE, or order by a GROUP BY \
+                 field (fib.index) or a visualized calculation (COUNT)",
+            ),
+            (
+                "visualize=COUNT&group_by=name&order_by=fib.index",
+                "fib.index is not a GROUP BY field: group by it, or order by",
+            ),
+            (
+                "visualize=HEATMAP&order_by=heatmap",
+                "a heatmap has no value to order by",
+            ),
+            ("order_by=P99(fib.index)", "only the duration"),
+            ("order_by=fib index", "names have no spaces"),
+            ("having=P99(duration)", "compares nothing"),
+            ("having=> 10ms", "has no calculation"),
+            ("having=P99(duration) >", "no value after >"),
+            ("having=P99(duration) > slow", "not a duration"),
+            ("having=COUNT > many", "COUNT is compared with a number"),
+            ("having=HEATMAP > 3", "not a number to compare"),
+            ("having=MEDIAN > 3", "not a calculation"),
+            ("select_min=fast", "not a duration"),
+            ("select_from=yesterday", "not a time"),
+        ] {
+            let err = Query::from_query_string(query).unwrap_err();
+            assert!(err.contains(says), "{query}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_selection_reads_and_round_trips() {
+        let query = Query::from_query_string(
+            "visualize=HEATMAP&select_from=1700000000000.5&select_to=1700000001000\
+             &select_min=80ms&select_max=",
+        )
+        .unwrap();
+        let selection = query.selection.unwrap();
+        assert_eq!(selection.from, Some(1_700_000_000_000_500_000));
+        assert_eq!(selection.min, Some(80_000_000));
+        assert_eq!(selection.max, None);
+        assert!(selection.contains(1_700_000_000_000_500_000, 80_000_000));
+        assert!(!selection.contains(1_700_000_000_000_500_000, 79_999_999));
+        assert!(!selection.contains(1_700_000_001_000_000_000, 90_000_000));
+        assert_eq!(
+            Query::from_query_string(&query.to_query_string()).unwrap(),
+            query
+        );
+        assert_eq!(
+            Query::from_query_string("select_max=").unwrap().selection,
+            None
+        );
     }
 
     #[test]

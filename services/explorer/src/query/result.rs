@@ -8,16 +8,23 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::Value as Json;
 
+pub use super::compare::SelectionResult;
+
 /// What a query found.
 #[derive(Clone, Debug, Serialize)]
 pub struct QueryResult {
     /// The calculations, as written: the columns of every row's `values`.
     pub visualize: Vec<String>,
     pub group_by: Vec<String>,
+    /// ORDER BY keys and HAVING conditions, as written.
+    pub order_by: Vec<String>,
+    pub having: Vec<String>,
     pub rows: Vec<Row>,
-    /// Groups left out by the limit.
+    /// Groups left out by the limit (after HAVING).
     pub more_rows: usize,
     pub heatmap: Option<Heatmap>,
+    /// With a selection: its spans, its slowest traces, and how it differs from the rest.
+    pub selection: Option<SelectionResult>,
     /// Spans that passed the filters, and spans looked at.
     pub matched: usize,
     pub scanned: usize,
@@ -34,6 +41,10 @@ pub struct Row {
     pub count: u64,
     /// The trace of the group's slowest span: where a click on the row leads.
     pub example_trace: Option<String>,
+    /// With HEATMAP and GROUP BY: the group's own cells, `[row, column, count]`, so that a page
+    /// can light the group up in the heatmap.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub heatmap_cells: Vec<[u64; 3]>,
 }
 
 fn keys_json<S: serde::Serializer>(keys: &[Key], serializer: S) -> Result<S::Ok, S::Error> {
@@ -229,18 +240,32 @@ pub(super) fn heatmap(points: &[(u64, u64)]) -> Heatmap {
         })
         .collect();
 
-    let mut counts = vec![vec![0u64; columns.len()]; rows.len()];
-    for &(start, duration) in points {
-        let column = ((start - first) / width) as usize;
-        let row = rows.partition_point(|bucket| bucket.to <= duration);
-        counts[row.min(rows.len() - 1)][column.min(columns.len() - 1)] += 1;
-    }
-    let max_count = counts.iter().flatten().copied().max().unwrap_or(0);
-    Heatmap {
+    let mut heatmap = Heatmap {
+        counts: vec![vec![0u64; columns.len()]; rows.len()],
         columns,
         rows,
-        counts,
-        max_count,
+        max_count: 0,
+    };
+    for &(start, duration) in points {
+        let (row, column) = heatmap.cell_of(start, duration);
+        heatmap.counts[row][column] += 1;
+    }
+    heatmap.max_count = heatmap.counts.iter().flatten().copied().max().unwrap_or(0);
+    heatmap
+}
+
+impl Heatmap {
+    /// The cell, `(row, column)`, of a span that started at `start` and lasted `duration`; one
+    /// outside the heatmap's range is put in the nearest cell. The heatmap has a cell.
+    pub fn cell_of(&self, start: u64, duration: u64) -> (usize, usize) {
+        let first = self.columns[0].from;
+        let width = (self.columns[0].to - first).max(1);
+        let column = (start.saturating_sub(first) / width) as usize;
+        let row = self.rows.partition_point(|bucket| bucket.to <= duration);
+        (
+            row.min(self.rows.len() - 1),
+            column.min(self.columns.len() - 1),
+        )
     }
 }
 
