@@ -1,7 +1,8 @@
 //! The web pages: the trace list, a trace's waterfall (with each span's log records), the query
 //! page, the log records and the metrics. Rendered on the server with askama (templates in
 //! `templates/`); the heatmap and the charts are SVG drawn here, and every cell, bar and row is a
-//! plain link, so the pages need no script and no CDN.
+//! plain link, so the pages work without a script and need no CDN. Two pages add a little of
+//! their own script to that (see `scripts`).
 //!
 //! Each page reads the window under its lock, turns what it needs into the small view structs
 //! of its module (text already formatted), and lets go before rendering.
@@ -14,6 +15,7 @@
 //! - `logs`: the log records, `/logs?…` (the trace page shows its records the same way);
 //! - `metrics`: each metric's series, `/metrics`;
 //! - `room`: the Room page, a row per learner, `/room` (and its board alone, `/room/board`);
+//! - `scripts`: the Room page's and the query page's scripts, and the policy that allows only them;
 //! - `error`: what every page shows when it cannot show itself, and the 404;
 //! - `format`: times, durations and numbers as people read them.
 //!
@@ -25,6 +27,7 @@ mod logs;
 mod metrics;
 mod query;
 mod room;
+mod scripts;
 mod trace;
 mod traces;
 
@@ -53,7 +56,8 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/metrics", get(metrics::metrics_page))
         .route("/room", get(room::room_page))
         .route("/room/board", get(room::board_fragment))
-        .route("/static/room.js", get(room::script))
+        .route("/static/room.js", get(scripts::room))
+        .route("/static/query.js", get(scripts::query))
         .route("/static/explorer.css", get(style))
         .fallback(error::not_found)
 }

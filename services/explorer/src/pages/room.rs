@@ -13,18 +13,15 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
+use super::scripts::with_policy;
 use super::{Header, clock, render};
 use crate::room::{Board, now_unix_nano};
 use crate::window::Shared;
 
 /// How often the page fetches the board again.
 pub const REFRESH_SECONDS: u32 = 3;
-/// The only script the page may run: its own file.
-const POLICY: &str = "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'";
-const SCRIPT: &str = include_str!("../../static/room.js");
 
 #[derive(Template)]
 #[template(path = "room.html")]
@@ -80,24 +77,6 @@ pub(super) async fn board_fragment(State(shared): State<Arc<Shared>>) -> Respons
         view(shared.board(), now_unix_nano()),
         StatusCode::OK,
     ))
-}
-
-pub(super) async fn script() -> impl IntoResponse {
-    (
-        [
-            (CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (CACHE_CONTROL, "no-cache"),
-        ],
-        SCRIPT,
-    )
-}
-
-fn with_policy(mut response: Response) -> Response {
-    response.headers_mut().insert(
-        CONTENT_SECURITY_POLICY,
-        POLICY.parse().expect("a valid header"),
-    );
-    response
 }
 
 fn step(step: u32) -> String {

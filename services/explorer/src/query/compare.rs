@@ -252,6 +252,8 @@ fn rank(tally: &Tally, totals: [usize; 2]) -> Vec<FieldComparison> {
                 .map(|(_, inside, outside)| (inside - outside).abs())
                 .sum::<f64>()
                 / 2.0;
+            // Sums of shares stray from 1 in the last bits.
+            let score = score.clamp(0.0, 1.0);
             // By gap (to a millionth: shares computed two ways differ in the last bits); of two
             // alike, the one that describes the selection first.
             let gap = |value: &(Option<Value>, f64, f64)| ((value.1 - value.2) * 1e6).round();

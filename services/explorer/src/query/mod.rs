@@ -49,7 +49,7 @@ pub use eval::traces;
 pub use language::{
     CALCS, Calc, Comparison, Field, Filter, Having, Order, OrderKey, Query, Selection, Test,
 };
-pub use parse::{DEFAULT_LIMIT, now_unix_nanos, parse_calc, parse_duration};
+pub use parse::{DEFAULT_LIMIT, now_unix_nanos, parse_calc, parse_duration, unix_millis_text};
 pub use result::{Bucket, HEATMAP_COLUMNS, HEATMAP_ROWS, Heatmap, Key, QueryResult, Row};
 
 // `limit=` is read alike by the queries and the log records' filters; it lives in `params` so

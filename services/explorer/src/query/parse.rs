@@ -292,6 +292,8 @@ impl Query {
                 "from" | "to" if value.trim().is_empty() => {}
                 "from" => query.from = Some(parse_unix_millis(&value)?),
                 "to" => query.to = Some(parse_unix_millis(&value)?),
+                // The page's form sends its boxes empty when nothing was typed.
+                "limit" if value.trim().is_empty() => {}
                 "limit" => query.limit = parse_limit(&value)?,
                 "order_by" => {
                     for key in value.split(',').filter(|k| !k.trim().is_empty()) {
@@ -488,7 +490,7 @@ fn parse_unix_millis(text: &str) -> Result<u64, String> {
 }
 
 /// Nanoseconds as Unix milliseconds with every digit kept, so that a link round-trips exactly.
-fn unix_millis_text(nanos: u64) -> String {
+pub fn unix_millis_text(nanos: u64) -> String {
     let text = format!("{}.{:06}", nanos / 1_000_000, nanos % 1_000_000);
     text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
