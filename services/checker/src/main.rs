@@ -393,6 +393,7 @@ fn link(explorer: &Explorer, number: u32) -> String {
                 ("visualize", "COUNT"),
                 ("where", "is_root"),
                 ("group_by", "url.query"),
+                ("order_by", "P99(duration) desc"),
             ],
         ),
         _ => explorer.link(

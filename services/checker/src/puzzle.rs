@@ -31,11 +31,16 @@ pub const QUESTIONS: [&str; 3] = [
 ];
 
 /// Where to look in the explorer, per puzzle: the filters the READMEs suggest, `is_root` first
-/// (`url.query = index=5` alone also matches the sub-requests of every larger call).
+/// (`url.query = index=5` alone also matches the sub-requests of every larger call), and the
+/// shortest way the explorer's pages offer (a trace's columns, ORDER BY).
 pub const WHERE_TO_LOOK: [&str; 3] = [
-    "Traces, filtered on is_root and url.query = index=5: open one and count its server spans of index=1",
-    "Query: VISUALIZE P99(duration), WHERE is_root, GROUP BY url.query; compare the rows index=4 and index=5",
-    "Traces, filtered on is_root and url.query = index=4, then index=5, then index=10: how does the Spans column grow?",
+    "Traces, filtered on is_root and url.query = index=5: open one, type url.query in its Columns box \
+     (each request's index beside its name), and count its server spans of index=1",
+    "Query: VISUALIZE P99(duration), WHERE is_root, GROUP BY url.query, ORDER BY P99(duration) desc \
+     (the slowest index on top, index=5 above index=4); compare the rows index=4 and index=5",
+    "Traces, filtered on is_root and url.query = index=4, then index=5, then index=10: see how the \
+     Spans column grows, and open one with the column url.query to see which indexes are asked for \
+     again and again",
 ];
 
 /// The tolerance of puzzle 2 around what the explorer showed, as a fraction of it: the page shows
@@ -210,14 +215,17 @@ pub fn judge_count(answer: &str, traces: &[Index5Trace]) -> anyhow::Result<Judge
         Judgement::Wrong(
             "More than that. Open one trace of /fib?index=5 (Traces, filtered on is_root and \
              url.query = index=5) and follow each branch to its end: index=1 is asked by index=2, \
-             and by index=3 too."
+             and by index=3 too. The column url.query (the Columns box above the waterfall) shows \
+             each request's index beside its name."
                 .into(),
         )
     } else {
         Judgement::Wrong(
             "Fewer than that. Count in one trace of /fib?index=5 only (Traces, filtered on is_root \
              and url.query = index=5: without is_root, the larger calls that ask for 5 on their way \
-             are listed too): the server spans whose url.query is index=1."
+             are listed too): the server spans whose url.query is index=1. A search for index=1 \
+             marks the client span that asks as well as the server span that answers; in the \
+             column url.query, only the server spans show it."
                 .into(),
         )
     })
@@ -349,7 +357,8 @@ pub fn judge_p99(answer: &str, readings: &[P99Reading]) -> anyhow::Result<Judgem
     let highest = readings.iter().map(value).fold(f64::NEG_INFINITY, f64::max);
     let how = "P99 is the duration 99% of the requests stay under. In the explorer: Query, \
                VISUALIZE P99(duration), WHERE is_root (the calls themselves, not the sub-requests \
-               of larger ones), GROUP BY url.query; then compare the rows index=4 and index=5.";
+               of larger ones), GROUP BY url.query, ORDER BY P99(duration) desc (the slowest \
+               first); then compare the rows index=4 and index=5.";
     Ok(if let Some(reading) = matched {
         let seen = if reading == now {
             String::new()
@@ -439,7 +448,7 @@ pub fn judge_why(answer: &str, spans_per_trace: &BTreeMap<u32, usize>) -> Judgem
     };
     let look = if spans_per_trace.is_empty() {
         "in the explorer's Traces, filter on is_root and url.query = index=4, then index=5, then \
-         index=10, and compare their Spans"
+         index=10, and compare their Spans; open one with the column url.query"
             .to_string()
     } else {
         let counts: Vec<String> = spans_per_trace
