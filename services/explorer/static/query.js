@@ -6,7 +6,7 @@
 //    `data-group="N"` shows them and fades the rest.
 // 2. Dragging over the heatmap selects a region: the cells under the rectangle, as a time range
 //    (`select_from`, `select_to`, Unix milliseconds) and a duration range (`select_min`,
-//    `select_max`). The page is asked again with them; it then lists the slowest traces in the
+//    `select_max`, left out at the heatmap's top and bottom). The page is asked again with them; it then lists the slowest traces in the
 //    region and compares its spans with the rest. The edges come from the heatmap's
 //    `data-column-edges` and `data-row-edges`, written by the server exactly as the link wants
 //    them. A click without a drag still opens the cell's traces.
@@ -96,8 +96,12 @@
     const params = new URLSearchParams(window.location.search);
     params.set("select_from", columns[first]);
     params.set("select_to", columns[last + 1]);
-    params.set("select_min", rows[fastest]);
-    params.set("select_max", rows[slowest + 1]);
+    // The edges are rounded for reading; the outer ones are left out, so that the fastest and
+    // the slowest spans stay in a selection that reaches them.
+    if (fastest > 0) params.set("select_min", rows[fastest]);
+    else params.delete("select_min");
+    if (slowest < up - 1) params.set("select_max", rows[slowest + 1]);
+    else params.delete("select_max");
     window.location.assign(`/query?${params}`);
   }
 })();

@@ -279,3 +279,271 @@ async fn a_group_knows_its_cells_and_a_selection_is_explained() {
     assert_eq!(status, 200);
     assert!(script.contains("select_min"));
 }
+
+// ------------------------------------------------------------------- the deck's path, in Chromium
+
+mod chromium {
+    //! The deck's second half, walked in headless Chromium as a learner does it: the heatmap
+    //! grouped by index → hover the slowest group's row (its cells light up) → drag over the slow
+    //! dots → the comparison puts `fib.index` first → open the slowest trace → add the
+    //! `fib.index` column → click `=` on a value → the query, filtered. Screenshots go to
+    //! `target/test-artifacts/deck-*.png`. Without Chromium or ChromeDriver it skips, saying why;
+    //! in CI (`CI=true`) it fails instead.
+
+    use std::time::Duration;
+
+    use serde_json::Value;
+    use testkit::browser::Browser;
+    use testkit::browser::fantoccini::actions::{
+        InputSource as _, MOUSE_BUTTON_LEFT, MouseActions, PointerAction,
+    };
+    use testkit::browser::fantoccini::key::Key;
+    use testkit::browser::fantoccini::{Client, Locator};
+
+    use super::{INDEXES, REQUESTS, planted_explorer};
+
+    const PAGE_WITHIN: Duration = Duration::from_secs(10);
+
+    /// The query page: its table's rows, and what the heatmap shows lit.
+    const READ_QUERY: &str = r##"
+        const heatmap = document.getElementById("heatmap");
+        const shown = [...document.querySelectorAll("#heatmap .group-cells")]
+            .filter((g) => getComputedStyle(g).display !== "none")
+            .map((g) => ({
+                group: g.dataset.group,
+                ys: [...g.querySelectorAll("rect")].map((r) => Number(r.getAttribute("y"))),
+            }));
+        const cell = document.querySelector("#heatmap rect.cell");
+        return {
+            path: location.pathname,
+            search: location.search,
+            error: document.getElementById("error")?.textContent ?? null,
+            rows: [...document.querySelectorAll("#results tbody tr")]
+                .map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent.trim())),
+            lit: heatmap?.classList.contains("lit") ?? false,
+            shown,
+            faded: cell ? getComputedStyle(cell).fillOpacity : null,
+            rowEdges: heatmap?.dataset.rowEdges ?? "",
+            where: document.getElementById("where")?.value ?? "",
+            selection: document.getElementById("selection-summary")?.textContent ?? null,
+            compared: [...document.querySelectorAll("#compare tr.share")].map((tr) => ({
+                field: tr.dataset.field,
+                value: tr.querySelector("a.filter-value").textContent,
+            })),
+            slowest: [...document.querySelectorAll("a.slow-trace")].map((a) => a.getAttribute("href")),
+        };
+    "##;
+
+    /// A trace page: each span's name, whether it is open, and its columns.
+    const READ_TRACE: &str = r##"
+        return {
+            path: location.pathname,
+            search: location.search,
+            rows: [...document.querySelectorAll("#waterfall details.span")].map((d) => ({
+                name: d.querySelector(".label").firstChild.textContent.trim(),
+                open: d.open,
+                duration: d.querySelector(".duration").textContent.trim(),
+                columns: Object.fromEntries([...d.querySelectorAll("summary .column")]
+                    .map((c) => [c.dataset.column, c.textContent.trim()])),
+            })),
+        };
+    "##;
+
+    async fn move_to(client: &Client, selector: &str, x: f64, y: f64) -> MouseActions {
+        let element = client
+            .find(Locator::Css(selector))
+            .await
+            .unwrap_or_else(|err| panic!("{selector}: {err}"));
+        MouseActions::new("mouse".into()).then(PointerAction::MoveToElement {
+            element,
+            duration: None,
+            x,
+            y,
+        })
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_decks_path_from_the_heatmap_to_a_filtered_query() {
+        let Some(browser) = Browser::start().await else {
+            return;
+        };
+        let client = browser.client();
+        client.set_window_size(1200, 1800).await.unwrap();
+        let explorer = planted_explorer().await;
+
+        // 1. The heatmap of the `fib` spans, grouped by index, the slowest group first.
+        let query = form_urlencoded::Serializer::new(String::new())
+            .append_pair("visualize", "HEATMAP(duration)")
+            .append_pair("visualize", "COUNT")
+            .append_pair("visualize", "P99(duration)")
+            .append_pair("where", "name = fib")
+            .append_pair("group_by", "fib.index")
+            .append_pair("order_by", "P99(duration) desc")
+            .finish();
+        browser
+            .goto(&format!("{}/query?{query}", explorer.url()))
+            .await;
+        let page = browser.read(READ_QUERY).await;
+        assert_eq!(page["error"], Value::Null, "{page}");
+        assert_eq!(page["rows"][0][0], "30", "slowest first: {page}");
+        assert_eq!(page["rows"].as_array().unwrap().len(), INDEXES as usize);
+
+        // 2. The mouse on that row: its group's cells light up, on the heatmap's top row (the
+        //    slowest), and the other cells fade.
+        let hover = move_to(client, "#results tbody tr", 0.0, 0.0).await;
+        client.perform_actions(hover).await.unwrap();
+        let page = browser
+            .wait_for(PAGE_WITHIN, "the hovered group lit", READ_QUERY, |page| {
+                page["lit"] == true
+            })
+            .await;
+        let shown = page["shown"].as_array().unwrap();
+        assert_eq!(shown.len(), 1, "one group lit: {page}");
+        assert_eq!(shown[0]["group"], "0");
+        let ys = shown[0]["ys"].as_array().unwrap();
+        assert!(
+            !ys.is_empty() && ys.iter().all(|y| y.as_f64() == Some(0.0)),
+            "{page}"
+        );
+        assert_eq!(page["faded"], "0.12", "{page}");
+        browser.save_screenshot("deck-hover.png").await;
+
+        // 3. Drag over the slow dots: every column, from the top down to the row that holds
+        //    index 21's 209 ms. The selection is every `fib` span from that row's lower edge up.
+        let edges: Vec<f64> = page["rowEdges"]
+            .as_str()
+            .unwrap()
+            .split(',')
+            .map(|edge| edge.trim_end_matches("ms").parse::<f64>().unwrap() * 1e6)
+            .collect();
+        let rows = edges.len() - 1;
+        let k = edges
+            .windows(2)
+            .position(|w| w[0] <= 209e6 && 209e6 < w[1])
+            .unwrap();
+        let bottom = (rows - k) as f64 * 300.0 / rows as f64 - 1.0;
+        let expected = (1..=INDEXES)
+            .filter(|n| (10 * n - 1) as f64 * 1e6 >= edges[k])
+            .count() as u64
+            * (REQUESTS / INDEXES);
+        let drag = move_to(client, "#heatmap rect.plot", -399.0, -149.0)
+            .await
+            .then(PointerAction::Down {
+                button: MOUSE_BUTTON_LEFT,
+            })
+            .then(PointerAction::MoveBy {
+                duration: Some(Duration::from_millis(100)),
+                x: 400.0,
+                y: bottom / 2.0,
+            })
+            .then(PointerAction::MoveBy {
+                duration: Some(Duration::from_millis(100)),
+                x: 398.0,
+                y: bottom / 2.0 - 1.0,
+            })
+            .then(PointerAction::Up {
+                button: MOUSE_BUTTON_LEFT,
+            });
+        client.perform_actions(drag).await.unwrap();
+        let page = browser
+            .wait_for(
+                PAGE_WITHIN,
+                "the page with the selection",
+                READ_QUERY,
+                |page| page["selection"].is_string(),
+            )
+            .await;
+        let summary = page["selection"].as_str().unwrap();
+        assert!(
+            summary.starts_with(&format!("{expected} of {REQUESTS} spans selected")),
+            "{page}"
+        );
+
+        // 4. Compared with the rest, the index explains it: high indexes inside.
+        let compared = page["compared"].as_array().unwrap();
+        assert_eq!(compared[0]["field"], "fib.index", "{page}");
+        browser
+            .read(r##"document.getElementById("selection").scrollIntoView(); return true;"##)
+            .await;
+        browser.save_screenshot("deck-compare.png").await;
+
+        // 5. The slowest trace, opened on its slowest span in the selection: index 30's `fib`.
+        browser.click("a.slow-trace").await;
+        let trace = browser
+            .wait_for(PAGE_WITHIN, "the slowest trace", READ_TRACE, |page| {
+                page["path"]
+                    .as_str()
+                    .is_some_and(|p| p.starts_with("/trace/"))
+            })
+            .await;
+        let open: Vec<&Value> = trace["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|row| row["open"] == true)
+            .collect();
+        assert_eq!(open.len(), 1, "{trace}");
+        assert_eq!(open[0]["name"], "fib", "{trace}");
+        assert_eq!(open[0]["duration"], "299.0 ms", "{trace}");
+
+        // 6. A column: `fib.index` beside each span's name.
+        let columns = client
+            .find(Locator::Css("#columns-box"))
+            .await
+            .expect("the columns box");
+        columns.clear().await.unwrap();
+        columns
+            .send_keys(&format!("fib.index{}", char::from(Key::Enter)))
+            .await
+            .unwrap();
+        let trace = browser
+            .wait_for(PAGE_WITHIN, "the trace with a column", READ_TRACE, |page| {
+                page["search"]
+                    .as_str()
+                    .is_some_and(|s| s.contains("columns=fib.index"))
+            })
+            .await;
+        let shown: Vec<(&Value, &Value)> = trace["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|row| (&row["name"], &row["columns"]["fib.index"]))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                (&Value::from("GET /fib"), &Value::from("")),
+                (&Value::from("fib"), &Value::from("30"))
+            ],
+            "{trace}"
+        );
+        browser.save_screenshot("deck-columns.png").await;
+
+        // 7. `=` on the open span's `fib.index`: the query, with the filter added to its own.
+        let eq = browser
+            .read(
+                r##"return [...document.querySelectorAll("a.filter-eq")].findIndex((a) =>
+                    a.closest("details[open]") && a.closest("tr")?.querySelector("th")?.textContent.trim() === "fib.index");"##,
+            )
+            .await;
+        let eq = eq
+            .as_u64()
+            .unwrap_or_else(|| panic!("no = link for fib.index: {eq}")) as usize;
+        let links = client.find_all(Locator::Css("a.filter-eq")).await.unwrap();
+        links[eq].clone().click().await.unwrap();
+        let page = browser
+            .wait_for(PAGE_WITHIN, "the filtered query", READ_QUERY, |page| {
+                page["path"] == "/query"
+            })
+            .await;
+        let filters: Vec<&str> = page["where"].as_str().unwrap().lines().collect();
+        assert!(
+            filters.contains(&"name = fib") && filters.contains(&"fib.index = 30"),
+            "{page}"
+        );
+        assert_eq!(page["rows"][0][0], "30", "{page}");
+        assert_eq!(page["rows"].as_array().unwrap().len(), 1, "{page}");
+        browser.save_screenshot("deck-filtered.png").await;
+        browser.close().await;
+    }
+}

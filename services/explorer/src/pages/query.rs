@@ -553,7 +553,7 @@ fn heatmap_view(query: &Query, heatmap: &query::Heatmap, result: &QueryResult) -
         groups,
         row_labels,
         column_edges: edges(&heatmap.columns, &unix_millis_text),
-        row_edges: edges(&heatmap.rows, &|nanos| format!("{nanos}ns")),
+        row_edges: edges(&heatmap.rows, &edge_text),
         selected: query
             .selection
             .and_then(|selection| selected_area(heatmap, selection)),
@@ -568,6 +568,23 @@ fn heatmap_view(query: &Query, heatmap: &query::Heatmap, result: &QueryResult) -
             .map(|c| clock(c.to))
             .unwrap_or_default(),
     }
+}
+
+/// A row's edge as a selection's link writes it: in milliseconds, to four significant digits
+/// (`193ms`, `9.499ms`), which a learner can read in the form's box; the drawn edges are that
+/// close anyway.
+fn edge_text(nanos: u64) -> String {
+    let ms = millis(nanos);
+    if ms <= 0.0 {
+        return "0ms".into();
+    }
+    let decimals = (3 - ms.log10().floor() as i32).clamp(0, 6) as usize;
+    let text = format!("{ms:.decimals$}");
+    let text = match text.contains('.') {
+        true => text.trim_end_matches('0').trim_end_matches('.'),
+        false => &text,
+    };
+    format!("{text}ms")
 }
 
 /// Where a selection lies on the heatmap, in its units (x across, y down, slowest on top): the

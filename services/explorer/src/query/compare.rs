@@ -8,8 +8,8 @@
 //!    time range and duration range.
 //! 2. Up to [`SAMPLE`] spans of each side, evenly spaced, are counted: for every field (name,
 //!    kind, status, service.name, and each attribute of the span or of its resource), how many
-//!    spans have each value. The work is bounded whatever the window holds, and a share of 50 000
-//!    spans is within a fraction of a percent of the whole side's.
+//!    spans have each value. The work is bounded whatever the window holds, and a share of
+//!    30 000 spans is within a percent of the whole side's.
 //! 3. Each field gets a score: how far apart its two distributions are (half the sum, over its
 //!    values, of the gap between the share inside and the share outside; 1 when no value is on
 //!    both sides, 0 when the shares are equal). Values rarer than 1 % on both sides are left out
@@ -25,11 +25,12 @@ use serde::Serialize;
 use serde_json::Value as Json;
 
 use super::language::{Field, Filter, Test};
-use crate::span::{StoredSpan, Val, kind_name, millis, status_name};
+use super::result::Key;
+use crate::span::{Origin, StoredSpan, Val, kind_name, millis, status_name};
 use crate::window::{TraceSummary, Window, summary};
 
 /// How many spans of each side are counted, at most.
-pub const SAMPLE: usize = 50_000;
+pub const SAMPLE: usize = 30_000;
 /// Distinct values counted per field; more (ids, say) are counted together as "other values".
 const MAX_VALUES: u32 = 1_000;
 /// A value counts towards its field's score if it is on at least this share of one side's spans.
@@ -93,17 +94,39 @@ pub struct ValueShare {
 /// A value, borrowed from the window while the comparison runs.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 enum Value<'a> {
-    Text(&'a str),
+    Text(Text<'a>),
     Int(i64),
     /// An `f64`'s bits, so that it can be hashed.
     Double(u64),
     Bool(bool),
 }
 
+/// A text known by where it lives. The window shares the strings that repeat (see
+/// `crate::span::Strings`), so equal texts are mostly one allocation, and an address hashes
+/// faster than the text. An equal text that lives apart is looked up by its text once, then
+/// known by its address too (see [`Tally::slot`]).
+#[derive(Clone, Copy)]
+struct Text<'a>(&'a str);
+
+impl PartialEq for Text<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self.0, other.0)
+    }
+}
+
+impl Eq for Text<'_> {}
+
+impl Hash for Text<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_usize(self.0.as_ptr() as usize);
+        state.write_usize(self.0.len());
+    }
+}
+
 impl<'a> Value<'a> {
     fn of(value: &'a Val) -> Value<'a> {
         match value {
-            Val::Str(text) => Value::Text(text),
+            Val::Str(text) => Value::Text(Text(text)),
             Val::Int(number) => Value::Int(*number),
             Val::Double(number) => Value::Double(number.to_bits()),
             Val::Bool(yes) => Value::Bool(*yes),
@@ -112,7 +135,7 @@ impl<'a> Value<'a> {
 
     fn json(self) -> Json {
         match self {
-            Value::Text(text) => Json::from(text),
+            Value::Text(text) => Json::from(text.0),
             Value::Int(number) => Json::from(number),
             Value::Double(bits) => Json::from(f64::from_bits(bits)),
             Value::Bool(yes) => Json::from(yes),
@@ -121,7 +144,7 @@ impl<'a> Value<'a> {
 
     fn text(self) -> String {
         match self {
-            Value::Text(text) => text.to_string(),
+            Value::Text(text) => text.0.to_string(),
             Value::Int(number) => number.to_string(),
             Value::Double(bits) => f64::from_bits(bits).to_string(),
             Value::Bool(yes) => yes.to_string(),
@@ -135,13 +158,23 @@ const BUILT_IN: [&str; 4] = ["name", "kind", "status", "service.name"];
 /// Counts of values per field, on both sides.
 #[derive(Default)]
 struct Tally<'a> {
-    /// Each field's place, and its name.
+    /// Each field's place, by the address of its name and by the name, and its name.
+    addresses: HashMap<Text<'a>, u32, FxBuildHasher>,
     places: HashMap<&'a str, u32, FxBuildHasher>,
     names: Vec<&'a str>,
     /// Per field: spans that have it, on each side, and how many distinct values it has.
     present: Vec<[u64; 2]>,
     distinct: Vec<u32>,
-    counts: HashMap<(u32, Value<'a>), [u64; 2], FxBuildHasher>,
+    /// Each value's counts, `[inside, outside]`, and which field and value they are of.
+    counts: Vec<[u64; 2]>,
+    values: Vec<(u32, Value<'a>)>,
+    /// Where a value's counts are: by its address, and for a text also by the text, so that an
+    /// equal text elsewhere in memory finds them too (and is then known by its address as well).
+    slots: HashMap<(u32, Value<'a>), usize, FxBuildHasher>,
+    texts: HashMap<(u32, &'a str), usize, FxBuildHasher>,
+    /// The spans counted per resource (most spans share a handful): a resource's attributes are
+    /// counted once for all its spans, at the end.
+    origins: HashMap<*const Origin, (&'a Origin, [u64; 2]), FxBuildHasher>,
 }
 
 impl<'a> Tally<'a> {
@@ -154,49 +187,99 @@ impl<'a> Tally<'a> {
     }
 
     fn place(&mut self, name: &'a str) -> u32 {
-        if let Some(&place) = self.places.get(name) {
+        if let Some(&place) = self.addresses.get(&Text(name)) {
             return place;
         }
-        let place = self.names.len() as u32;
-        self.places.insert(name, place);
-        self.names.push(name);
-        self.present.push([0; 2]);
-        self.distinct.push(0);
+        let place = match self.places.get(name) {
+            Some(&place) => place,
+            None => {
+                let place = self.names.len() as u32;
+                self.places.insert(name, place);
+                self.names.push(name);
+                self.present.push([0; 2]);
+                self.distinct.push(0);
+                place
+            }
+        };
+        self.addresses.insert(Text(name), place);
         place
     }
 
-    fn count(&mut self, field: u32, value: Value<'a>, side: usize) {
-        self.present[field as usize][side] += 1;
-        match self.counts.get_mut(&(field, value)) {
-            Some(counts) => counts[side] += 1,
-            None if self.distinct[field as usize] < MAX_VALUES => {
-                self.distinct[field as usize] += 1;
-                let mut counts = [0; 2];
-                counts[side] = 1;
-                self.counts.insert((field, value), counts);
-            }
-            // Counted as present, under no value of its own.
-            None => {}
-        }
+    fn count(&mut self, field: u32, value: Value<'a>, side: usize, spans: u64) {
+        self.present[field as usize][side] += spans;
+        let slot = match self.slots.get(&(field, value)) {
+            Some(&slot) => slot,
+            None => match self.slot(field, value) {
+                Some(slot) => slot,
+                // Counted as present, under no value of its own.
+                None => return,
+            },
+        };
+        self.counts[slot][side] += spans;
     }
 
-    /// One span's fields: the built-in ones, its attributes, then its resource's (a span's own
-    /// attribute wins over its resource's of the same name, as in a filter).
+    /// The counts of a value not met at this address yet: those of an equal text met elsewhere,
+    /// or new ones while the field has fewer than [`MAX_VALUES`].
+    fn slot(&mut self, field: u32, value: Value<'a>) -> Option<usize> {
+        let known = match value {
+            Value::Text(text) => self.texts.get(&(field, text.0)).copied(),
+            _ => None,
+        };
+        let slot = match known {
+            Some(slot) => slot,
+            None if self.distinct[field as usize] < MAX_VALUES => {
+                self.distinct[field as usize] += 1;
+                self.counts.push([0; 2]);
+                self.values.push((field, value));
+                if let Value::Text(text) = value {
+                    self.texts.insert((field, text.0), self.counts.len() - 1);
+                }
+                self.counts.len() - 1
+            }
+            None => return None,
+        };
+        self.slots.insert((field, value), slot);
+        Some(slot)
+    }
+
+    /// One span's fields: the built-in ones and its attributes; its resource's come at the end.
     fn span(&mut self, span: &'a StoredSpan, side: usize) {
-        self.count(0, Value::Text(&span.name), side);
-        self.count(1, Value::Text(kind_name(span.kind)), side);
-        self.count(2, Value::Text(status_name(span.status)), side);
-        self.count(3, Value::Text(&span.origin.service_name), side);
+        self.count(0, Value::Text(Text(&span.name)), side, 1);
+        self.count(1, Value::Text(Text(kind_name(span.kind))), side, 1);
+        self.count(2, Value::Text(Text(status_name(span.status))), side, 1);
         for (key, value) in span.attributes.iter() {
             let field = self.place(key);
-            self.count(field, Value::of(value), side);
+            self.count(field, Value::of(value), side, 1);
         }
-        for (key, value) in span.origin.resource.iter() {
-            if &**key == "service.name" || span.attributes.iter().any(|(own, _)| own == key) {
-                continue;
+        let origin: &'a Origin = &span.origin;
+        self.origins
+            .entry(std::ptr::from_ref(origin))
+            .or_insert((origin, [0; 2]))
+            .1[side] += 1;
+    }
+
+    /// Each resource's service name and attributes, once for all its spans. A key that is both
+    /// a span's attribute and its resource's counts twice: rare, and its shares are capped at 1.
+    fn resources(&mut self) {
+        let origins: Vec<(&'a Origin, [u64; 2])> = self.origins.values().copied().collect();
+        for (origin, spans) in origins {
+            for side in 0..2 {
+                if spans[side] == 0 {
+                    continue;
+                }
+                self.count(
+                    3,
+                    Value::Text(Text(&origin.service_name)),
+                    side,
+                    spans[side],
+                );
+                for (key, value) in origin.resource.iter() {
+                    if &**key != "service.name" {
+                        let field = self.place(key);
+                        self.count(field, Value::of(value), side, spans[side]);
+                    }
+                }
             }
-            let field = self.place(key);
-            self.count(field, Value::of(value), side);
         }
     }
 }
@@ -212,6 +295,7 @@ impl<'a> Sides<'a> {
                 compared[side] += 1;
             }
         }
+        tally.resources();
         // With one side empty there is nothing to compare.
         let fields = if compared.contains(&0) {
             Vec::new()
@@ -234,10 +318,10 @@ impl<'a> Sides<'a> {
 fn rank(tally: &Tally, totals: [usize; 2]) -> Vec<FieldComparison> {
     let share = |count: u64, side: usize| match totals[side] {
         0 => 0.0,
-        total => count as f64 / total as f64,
+        total => (count as f64 / total as f64).min(1.0),
     };
     let mut values: Vec<Vec<(Option<Value>, f64, f64)>> = vec![Vec::new(); tally.names.len()];
-    for (&(field, value), &[inside, outside]) in &tally.counts {
+    for (&(field, value), &[inside, outside]) in tally.values.iter().zip(&tally.counts) {
         values[field as usize].push((Some(value), share(inside, 0), share(outside, 1)));
     }
     let mut fields: Vec<FieldComparison> = values
@@ -255,7 +339,7 @@ fn rank(tally: &Tally, totals: [usize; 2]) -> Vec<FieldComparison> {
             // Sums of shares stray from 1 in the last bits.
             let score = score.clamp(0.0, 1.0);
             // By gap (to a millionth: shares computed two ways differ in the last bits); of two
-            // alike, the one that describes the selection first.
+            // alike, the one that describes the selection first, then by value (`9` before `10`).
             let gap = |value: &(Option<Value>, f64, f64)| ((value.1 - value.2) * 1e6).round();
             values.sort_by(|a, b| {
                 let (gap_a, gap_b) = (gap(a), gap(b));
@@ -263,6 +347,7 @@ fn rank(tally: &Tally, totals: [usize; 2]) -> Vec<FieldComparison> {
                     .abs()
                     .total_cmp(&gap_a.abs())
                     .then(gap_b.total_cmp(&gap_a))
+                    .then_with(|| key(a.0).cmp(&key(b.0)))
             });
             values.truncate(VALUES);
             let name = tally.names[place];
@@ -295,15 +380,32 @@ fn rank(tally: &Tally, totals: [usize; 2]) -> Vec<FieldComparison> {
     fields
 }
 
+/// A value as a group's key, for its order: numbers as numbers, text naturally, none last.
+fn key(value: Option<Value>) -> Key {
+    match value {
+        None => Key::Missing,
+        Some(Value::Text(text)) => Key::Text(text.0.to_string()),
+        Some(Value::Int(number)) => Key::Int(number),
+        Some(Value::Double(bits)) => Key::Double(bits),
+        Some(Value::Bool(yes)) => Key::Bool(yes),
+    }
+}
+
 /// The traces of the slowest spans in the selection, each once, slowest first.
 fn slowest(inside: &[&StoredSpan], window: &Window) -> Vec<SlowTrace> {
     // The slowest spans by a bounded heap (smallest on top), then a trace per span: a trace's
     // spans nest, so a few hundred spans hold the ten slowest traces unless they are very deep.
     let mut heap = BinaryHeap::new();
     for (at, span) in inside.iter().enumerate() {
-        heap.push(std::cmp::Reverse((span.duration_nanos(), at)));
-        if heap.len() > 50 * SLOWEST {
+        let duration = span.duration_nanos();
+        if heap.len() < 50 * SLOWEST {
+            heap.push(std::cmp::Reverse((duration, at)));
+        } else if heap
+            .peek()
+            .is_some_and(|std::cmp::Reverse((fastest, _))| duration > *fastest)
+        {
             heap.pop();
+            heap.push(std::cmp::Reverse((duration, at)));
         }
     }
     let spans: Vec<&StoredSpan> = heap
