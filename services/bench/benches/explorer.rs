@@ -574,6 +574,13 @@ fn bench_queries(criterion: &mut Criterion, shared: &Shared) -> QueryTimes {
                 "{text}: {:?} first",
                 selection.fields[0].field
             );
+            println!(
+                "{name}: {} spans selected, {} not; {} first (score {:.2})",
+                selection.inside,
+                selection.outside,
+                selection.fields[0].field,
+                selection.fields[0].score
+            );
         }
         let runs = Mutex::new(Vec::new());
         group.bench_function(name, |b| {
