@@ -25,7 +25,9 @@
 //! - `language`: what a query is (calculations, fields, filters) and how each is written;
 //! - `parse`: reading a query from a URL's query string, and writing it back as one;
 //! - `eval`: a span's fields, the filters' tests, and the one pass over the window;
-//! - `result`: what a query finds: its groups' rows and the heatmap.
+//! - `result`: what a query finds: its groups' rows and the heatmap;
+//! - `search`: apart from the language, the spans that contain a phrase in any field
+//!   (`/search?q=index=25`), and which field it is.
 //!
 //! Everything is used from here, `crate::query::…`, whichever file it is in.
 
@@ -33,11 +35,13 @@ mod eval;
 mod language;
 mod parse;
 mod result;
+mod search;
 
 pub use eval::traces;
 pub use language::{CALCS, Calc, Comparison, Field, Filter, Query, Test};
 pub use parse::{now_unix_nanos, parse_calc, parse_duration};
 pub use result::{Bucket, HEATMAP_COLUMNS, HEATMAP_ROWS, Heatmap, Key, QueryResult, Row};
+pub use search::{Finder, Marked, Phrase, Place, SearchResult, SpanMatch, search};
 
 // `limit=` is read alike by the queries and the log records' filters; it lives in `params` so
 // that the logs need not depend on the query language.
