@@ -176,7 +176,7 @@ struct View<'a> {
     trace_id: &'a str,
     asked: &'a Asked,
     /// The phrase searched for, if any, and its finder.
-    search: Option<(&'a Phrase, Finder<'a>)>,
+    search: Option<(&'a Phrase, Finder<'a, 'a>)>,
     columns: &'a [Field],
     /// The filter links, to the query the learner came from.
     linker: Linker,
@@ -308,10 +308,10 @@ pub(super) async fn trace_page(
 /// parent is not in the window is shown at the top level, marked. Each span takes its log
 /// records out of `logs`; the one `view.asked` names is shown open, and each gets what else the
 /// view asks (the search's mark, the columns, the filter links).
-fn waterfall(
-    spans: &[&StoredSpan],
+fn waterfall<'a>(
+    spans: &[&'a StoredSpan],
     logs: &mut HashMap<Option<[u8; 8]>, Vec<&StoredLog>>,
-    view: &mut View,
+    view: &mut View<'a>,
 ) -> Vec<WaterfallRow> {
     use std::collections::HashSet;
     let start = spans.iter().map(|s| s.start_unix_nano).min().unwrap_or(0);

@@ -9,20 +9,32 @@
 //! `resource service.name`. The fields are tried in that order and the first match is the one
 //! shown.
 //!
-//! A search looks at every span of the window, so the test of one span allocates nothing: ASCII
-//! case folding on the bytes where they are (a phrase with other letters takes a slower path),
-//! numbers written into a buffer on the stack, and each resource tried once per batch of spans
-//! that share it rather than once per span. Over a million spans shaped like the workshop's it
-//! takes a few tens of milliseconds (services/bench/benches/explorer.rs).
+//! A search looks at every span of the window, a million of them, within the 100 ms a query is
+//! allowed; so the test of one span allocates nothing and reads as little as it can:
+//! - the window shares its strings (every `url.query` key is one string, and so is each
+//!   `index=25`), so whether the phrase is in a string is remembered by its address, and most
+//!   strings are read once per search, not once per span; integers likewise, by value;
+//! - a string that is read is folded to lower case a byte at a time where it is (ASCII; a phrase
+//!   with other letters takes a slower path), and numbers are written on the stack;
+//! - ids are compared as numbers, a hex digit at a time, only when the phrase is all hex digits;
+//! - each resource is tried once for the run of spans that share it;
+//! - the spans' events, which lie apart in memory, are read ahead a run of spans at a time;
+//! - a large window is searched by two threads, each half of it.
+//!
+//! Over a million spans shaped like the workshop's, in a release build on a shared machine of two
+//! cores, a search took 35 to 80 ms (the median of 7, for phrases from `fib`, which every span
+//! has, to ones no span has, hex digits and numbers).
 
 use std::cmp::Reverse;
 use std::fmt::Write as _;
+use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Instant;
 
+use receiver::{SpanKind, StatusCode};
 use serde::Serialize;
 
-use crate::span::{Origin, StoredSpan, Val, hex, kind_name, millis, status_name};
+use crate::span::{Origin, StoredSpan, Str, Val, hex, kind_name, millis, status_name};
 use crate::window::Window;
 
 /// What a learner searches for: the text as typed (trimmed), and how to look for it.
@@ -34,9 +46,9 @@ pub struct Phrase {
     /// Whether `lower` is ASCII: then the fields' bytes are compared as they are, folded by
     /// byte. Otherwise a field is lowered whole (allocating) before it is compared.
     ascii: bool,
-    /// Whether it can be part of a span's id in hex (only hex digits, at most 32): otherwise the
-    /// ids are not even written out.
-    hex: bool,
+    /// When it is all hex digits (at most 32), the digits as a number: the ids are compared
+    /// with it as numbers. Otherwise the ids are not looked at.
+    hex: Option<HexDigits>,
     /// Whether it can be part of a number as written (`-12`, `2.5`, `NaN`, `inf`): otherwise
     /// numeric attributes are not written out either.
     numeric: bool,
@@ -57,7 +69,7 @@ impl Phrase {
         let lower = text.to_lowercase();
         Ok(Phrase {
             ascii: lower.is_ascii(),
-            hex: lower.len() <= 32 && lower.bytes().all(|b| b.is_ascii_hexdigit()),
+            hex: HexDigits::new(&lower),
             numeric: lower.bytes().all(|b| b"0123456789-.infa".contains(&b)),
             text: text.to_string(),
             lower,
@@ -142,10 +154,61 @@ impl Phrase {
         }
     }
 
-    fn is_in_id(&self, id: &[u8]) -> bool {
-        let mut text = [0u8; 32];
-        contains_folded(hex_into(id, &mut text), self.lower.as_bytes())
+    /// Whether an id of `digits` hex digits (32 for a trace, 16 for a span), read as the number
+    /// `id`, contains the phrase.
+    fn is_in_id(&self, id: u128, digits: u32) -> bool {
+        self.hex.as_ref().is_some_and(|hex| hex.are_in(id, digits))
     }
+}
+
+/// A phrase of hex digits as a number, to look for in ids without writing them out: a hex digit is
+/// 4 bits, so the digits are in an id when the id, shifted by some multiple of 4 bits, ends in
+/// them.
+#[derive(Clone, Debug)]
+struct HexDigits {
+    value: u128,
+    /// How many digits, 1 to 32.
+    length: u32,
+    /// The first two digits, as a byte (for a phrase of two digits or more).
+    first: u8,
+}
+
+impl HexDigits {
+    fn new(lower: &str) -> Option<HexDigits> {
+        if lower.len() > 32 || !lower.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        Some(HexDigits {
+            value: u128::from_str_radix(lower, 16).ok()?,
+            length: lower.len() as u32,
+            first: lower
+                .get(..2)
+                .and_then(|first| u8::from_str_radix(first, 16).ok())
+                .unwrap_or(0),
+        })
+    }
+
+    fn are_in(&self, id: u128, digits: u32) -> bool {
+        if self.length > digits {
+            return false;
+        }
+        // Most ids hold the first two digits nowhere: a pair of digits is a byte of the id, or
+        // of the id shifted by one digit, and all 16 bytes are compared at once (below). Only
+        // the others are tried at every shift. (A single digit is in most ids anyway.)
+        if self.length >= 2 && !has_byte(id, self.first) && !has_byte(id << 4, self.first) {
+            return false;
+        }
+        let mask = u128::MAX >> (128 - 4 * self.length);
+        (0..=digits - self.length).any(|shift| (id >> (4 * shift)) & mask == self.value)
+    }
+}
+
+/// Whether any of the 16 bytes of `bytes` is `byte`: the bytes equal to it are zero in `x`, and a
+/// zero byte is the one whose top bit is set in `x - 0x0101…01` and not in `x`.
+fn has_byte(bytes: u128, byte: u8) -> bool {
+    const ONES: u128 = u128::MAX / 0xff;
+    let x = bytes ^ (ONES * u128::from(byte));
+    x.wrapping_sub(ONES) & !x & (ONES << 7) != 0
 }
 
 /// A text cut in three around what is marked in it, for a page (askama escapes each part).
@@ -190,16 +253,6 @@ fn int_text(number: i64, buffer: &mut [u8; 20]) -> &[u8] {
         buffer[at] = b'-';
     }
     &buffer[at..]
-}
-
-/// An id in lower-case hex, as [`hex`] writes it, into `buffer` (up to 16 bytes of id).
-fn hex_into<'b>(id: &[u8], buffer: &'b mut [u8; 32]) -> &'b [u8] {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for (i, byte) in id.iter().enumerate() {
-        buffer[2 * i] = DIGITS[usize::from(byte >> 4)];
-        buffer[2 * i + 1] = DIGITS[usize::from(byte & 0xf)];
-    }
-    &buffer[..2 * id.len()]
 }
 
 /// Where in a span the phrase was found: the first field that holds it, in the order the fields
@@ -274,31 +327,96 @@ enum InOrigin {
     Scope,
 }
 
-/// Looks for one phrase in span after span. It remembers the last origin it tried, since the
-/// spans of a batch share one (and the window keeps a batch's spans together).
-pub struct Finder<'p> {
-    phrase: &'p Phrase,
-    last_origin: Option<(*const Origin, Option<InOrigin>)>,
+/// Whether the phrase is in each of the values a finder has read, in a table of a few thousand
+/// slots, a value's slot picked by its key's hash; a value whose slot holds another is read again
+/// and takes the slot, so the table never grows.
+struct Memo {
+    slots: Box<[Option<(u64, bool)>]>,
 }
 
-impl<'p> Finder<'p> {
-    pub fn new(phrase: &'p Phrase) -> Finder<'p> {
+/// 4 096 slots of 16 bytes: enough for the strings of a room's spans, small enough to stay in
+/// the processor's cache.
+const MEMO_BITS: u32 = 12;
+
+impl Memo {
+    fn new() -> Memo {
+        Memo {
+            slots: vec![None; 1 << MEMO_BITS].into_boxed_slice(),
+        }
+    }
+
+    /// Whether the phrase is in the value of `key`, remembered, or found by `read` (and then
+    /// remembered).
+    fn remember(&mut self, key: u64, read: impl FnOnce() -> bool) -> bool {
+        // Fibonacci hashing: the key times 2⁶⁴/φ, its top bits.
+        let slot = (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - MEMO_BITS)) as usize;
+        match self.slots[slot] {
+            Some((seen, found)) if seen == key => found,
+            _ => {
+                let found = read();
+                self.slots[slot] = Some((key, found));
+                found
+            }
+        }
+    }
+}
+
+/// Looks for one phrase in span after span (of one window, while it is read), remembering what it
+/// read: the window's shared strings and the integers, and the last origin, since the spans of a
+/// batch share one and the window keeps them together.
+pub struct Finder<'p, 'w> {
+    phrase: &'p Phrase,
+    /// By address: no two strings that live at once have one address, and every string remembered
+    /// is a span's, which lives as long as `'w`, longer than the finder.
+    strings: Memo,
+    /// By value, when the phrase can be in a number at all.
+    numbers: Memo,
+    /// Whether the phrase is in each kind's and each status's name, by `as usize`.
+    kinds: [bool; 6],
+    statuses: [bool; 3],
+    /// The last origin tried (by address, as the strings), and where the phrase is in it.
+    last_origin: Option<(*const Origin, Option<InOrigin>)>,
+    spans: PhantomData<&'w StoredSpan>,
+}
+
+impl<'p, 'w> Finder<'p, 'w> {
+    pub fn new(phrase: &'p Phrase) -> Finder<'p, 'w> {
+        let mut kinds = [false; 6];
+        for kind in [
+            SpanKind::Unspecified,
+            SpanKind::Internal,
+            SpanKind::Server,
+            SpanKind::Client,
+            SpanKind::Producer,
+            SpanKind::Consumer,
+        ] {
+            kinds[kind as usize] = phrase.is_in(kind_name(kind));
+        }
+        let mut statuses = [false; 3];
+        for status in [StatusCode::Unset, StatusCode::Ok, StatusCode::Error] {
+            statuses[status as usize] = phrase.is_in(status_name(status));
+        }
         Finder {
             phrase,
+            strings: Memo::new(),
+            numbers: Memo::new(),
+            kinds,
+            statuses,
             last_origin: None,
+            spans: PhantomData,
         }
     }
 
     /// The first field of `span` that holds the phrase, if any.
-    pub fn find<'a>(&mut self, span: &'a StoredSpan) -> Option<Place<'a>> {
+    pub fn find(&mut self, span: &'w StoredSpan) -> Option<Place<'w>> {
         let phrase = self.phrase;
-        if phrase.is_in(&span.name) {
+        if self.is_in(&span.name) {
             return Some(Place::Name);
         }
-        if phrase.is_in(kind_name(span.kind)) {
+        if self.kinds[span.kind as usize] {
             return Some(Place::Kind);
         }
-        if phrase.is_in(status_name(span.status)) {
+        if self.statuses[span.status as usize] {
             return Some(Place::Status);
         }
         if span
@@ -312,28 +430,32 @@ impl<'p> Finder<'p> {
         if let Some(InOrigin::Service) = in_origin {
             return Some(Place::Service);
         }
-        if phrase.hex {
-            if phrase.is_in_id(&span.trace_id) {
+        if phrase.hex.is_some() {
+            let span_id = |id: [u8; 8]| u128::from(u64::from_be_bytes(id));
+            if phrase.is_in_id(u128::from_be_bytes(span.trace_id), 32) {
                 return Some(Place::TraceId);
             }
-            if phrase.is_in_id(&span.span_id) {
+            if phrase.is_in_id(span_id(span.span_id), 16) {
                 return Some(Place::SpanId);
             }
-            if span.parent_span_id.is_some_and(|id| phrase.is_in_id(&id)) {
+            if span
+                .parent_span_id
+                .is_some_and(|id| phrase.is_in_id(span_id(id), 16))
+            {
                 return Some(Place::ParentSpanId);
             }
         }
         for (key, value) in span.attributes.iter() {
-            if phrase.is_in(key) || phrase.is_in_value(value) {
+            if self.is_in(key) || self.is_in_value(value) {
                 return Some(Place::Attribute(key, value));
             }
         }
         for event in span.events.iter() {
-            if phrase.is_in(&event.name) {
+            if self.is_in(&event.name) {
                 return Some(Place::Event(&event.name));
             }
             for (key, value) in event.attributes.iter() {
-                if phrase.is_in(key) || phrase.is_in_value(value) {
+                if self.is_in(key) || self.is_in_value(value) {
                     return Some(Place::EventAttribute(&event.name, key, value));
                 }
             }
@@ -348,10 +470,26 @@ impl<'p> Finder<'p> {
         }
     }
 
+    /// Whether the phrase is in one of the window's strings.
+    fn is_in(&mut self, text: &'w Str) -> bool {
+        let phrase = self.phrase;
+        self.strings
+            .remember(text.as_ptr() as usize as u64, || phrase.is_in(text))
+    }
+
+    fn is_in_value(&mut self, value: &'w Val) -> bool {
+        let phrase = self.phrase;
+        match value {
+            Val::Str(text) => self.is_in(text),
+            Val::Int(number) if phrase.numeric => self
+                .numbers
+                .remember(*number as u64, || phrase.is_in_value(value)),
+            other => phrase.is_in_value(other),
+        }
+    }
+
     /// Where the origin holds the phrase: tried once for each run of spans that share it.
-    fn in_origin(&mut self, origin: &Arc<Origin>) -> Option<InOrigin> {
-        // The pointer is only compared, while the window's lock keeps every origin alive: the
-        // same pointer is the same origin.
+    fn in_origin(&mut self, origin: &'w Arc<Origin>) -> Option<InOrigin> {
         let pointer = Arc::as_ptr(origin);
         if let Some((last, found)) = self.last_origin
             && last == pointer
@@ -405,28 +543,99 @@ pub struct SpanMatch {
     pub value: String,
 }
 
-/// Looks for `phrase` in every span of the window: counts the spans that contain it, and keeps
-/// the newest `limit` of them (at most `limit` of each learner's share, then the newest of
-/// those). An empty phrase is refused with a message that says what to type.
-pub fn search(window: &Window, phrase: &str, limit: usize) -> Result<SearchResult, String> {
-    let started = Instant::now();
-    let phrase = Phrase::new(phrase)?;
-    let mut finder = Finder::new(&phrase);
+/// Spans read ahead: see [`touch_events`].
+const CHUNK: usize = 64;
+
+/// Below this many spans a search is done on one thread: starting another would cost more than it
+/// saves.
+const SPLIT_FROM: usize = 100_000;
+
+/// Reads, for a run of spans, their events and the events' attributes: each in an allocation of
+/// its own, away from the span, and where most of a search's time went, waiting for memory one
+/// event at a time. Read here, all at once, the processor fetches them together, and the search
+/// then finds them in its cache.
+fn touch_events<'w>(spans: impl Iterator<Item = &'w StoredSpan>) {
+    let touched: usize = spans
+        .flat_map(|span| span.events.iter())
+        .map(|event| event.attributes.first().map_or(0, |(key, _)| key.len()))
+        .sum();
+    std::hint::black_box(touched);
+}
+
+/// Which half of each share a thread searches: the newer or the older.
+#[derive(Clone, Copy)]
+enum Half {
+    Newer,
+    Older,
+    /// The whole share.
+    All,
+}
+
+/// Searches one half of each share of the window (or all of it): how many spans match, and the
+/// newest `limit` of each share's half that match, with their arrival numbers.
+fn search_half<'w>(
+    window: &'w Window,
+    phrase: &Phrase,
+    limit: usize,
+    half: Half,
+) -> (usize, Vec<(u64, &'w StoredSpan)>) {
+    let mut finder = Finder::new(phrase);
     let mut matched = 0;
-    let mut newest: Vec<(u64, &StoredSpan)> = Vec::new();
+    let mut newest = Vec::new();
+    let mut chunk = Vec::with_capacity(CHUNK);
     for share in window.newest_by_share() {
+        // Exact: the share's spans are in a ring, which knows its length.
+        let middle = share.size_hint().0 / 2;
+        let mut share: Box<dyn Iterator<Item = (u64, &StoredSpan)>> = match half {
+            Half::Newer => Box::new(share.take(middle)),
+            Half::Older => Box::new(share.skip(middle)),
+            Half::All => Box::new(share),
+        };
         let mut kept = 0;
-        for (arrival, span) in share {
-            if finder.find(span).is_none() {
-                continue;
+        loop {
+            chunk.clear();
+            chunk.extend(share.by_ref().take(CHUNK));
+            if chunk.is_empty() {
+                break;
             }
-            matched += 1;
-            if kept < limit {
-                kept += 1;
-                newest.push((arrival, span));
+            touch_events(chunk.iter().map(|&(_, span)| span));
+            for &(arrival, span) in &chunk {
+                if finder.find(span).is_none() {
+                    continue;
+                }
+                matched += 1;
+                if kept < limit {
+                    kept += 1;
+                    newest.push((arrival, span));
+                }
             }
         }
     }
+    (matched, newest)
+}
+
+/// Looks for `phrase` in every span of the window: counts the spans that contain it, and keeps
+/// the newest `limit` of them (at most `limit` of each learner's share, then the newest of
+/// those). An empty phrase is refused with a message that says what to type.
+///
+/// A large window is searched by two threads, each half of every share: the search waits on
+/// memory more than it computes, and two cores wait together (the workshop's laptops have two
+/// at least).
+pub fn search(window: &Window, phrase: &str, limit: usize) -> Result<SearchResult, String> {
+    let started = Instant::now();
+    let phrase = Phrase::new(phrase)?;
+    let (matched, mut newest) = if window.len() < SPLIT_FROM {
+        search_half(window, &phrase, limit, Half::All)
+    } else {
+        std::thread::scope(|scope| {
+            let older = scope.spawn(|| search_half(window, &phrase, limit, Half::Older));
+            let (matched, mut newest) = search_half(window, &phrase, limit, Half::Newer);
+            let (more, older) = older.join().expect("a search does not panic");
+            newest.extend(older);
+            (matched + more, newest)
+        })
+    };
+    let mut finder = Finder::new(&phrase);
     newest.sort_unstable_by_key(|&(arrival, _)| Reverse(arrival));
     newest.truncate(limit);
     let matches = newest
@@ -608,6 +817,20 @@ mod tests {
             found("abababab", &other),
             pair("parent.span.id", "abababababababab")
         );
+        // At every digit, odd or even, and not where the id has no such digits.
+        other.trace_id = [
+            0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0, 0, 0, 0, 0, 0, 0, 9,
+        ];
+        for digits in ["0", "01", "123", "2345", "6789abcdef", "f000", "0009", "09"] {
+            assert_eq!(
+                found(digits, &other).map(|(field, _)| field),
+                Some("trace.id".into()),
+                "{digits}"
+            );
+        }
+        for digits in ["10", "0008", "fe", "0123456789abcdef000000000000000a"] {
+            assert_eq!(found(digits, &other), None, "{digits}");
+        }
     }
 
     #[test]
@@ -659,12 +882,37 @@ mod tests {
     }
 
     #[test]
+    fn two_threads_find_what_one_finds() {
+        let fib = origin("fib", "");
+        let mut window = Window::new(Limits::default());
+        let count = SPLIT_FROM as i64 + 1_001;
+        window.push(
+            (0..count)
+                .map(|i| span((i % 250) as u8 + 1, i % 30, &fib))
+                .collect(),
+        );
+        let result = search(&window, "index=2", 7).unwrap();
+        let phrase = Phrase::new("index=2").unwrap();
+        let (matched, _) = search_half(&window, &phrase, 7, Half::All);
+        assert_eq!(result.matched, matched);
+        // index=2 and index=20 to index=29, of every 30.
+        let expected = (0..count).filter(|i| i % 30 == 2 || i % 30 >= 20).count();
+        assert_eq!(matched, expected);
+        let newest: Vec<String> = (0..count)
+            .rev()
+            .map(|i| format!("index={}", i % 30))
+            .filter(|value| value.starts_with("index=2"))
+            .take(7)
+            .collect();
+        let values: Vec<&str> = result.matches.iter().map(|m| m.value.as_str()).collect();
+        assert_eq!(values, newest);
+    }
+
+    #[test]
     fn numbers_are_written_as_rust_writes_them() {
         for number in [0, 7, -7, 10, 1_234_567_890, i64::MIN, i64::MAX] {
             let mut buffer = [0; 20];
             assert_eq!(int_text(number, &mut buffer), number.to_string().as_bytes());
         }
-        let mut buffer = [0; 32];
-        assert_eq!(hex_into(&[0, 0xab, 0x3c], &mut buffer), b"00ab3c");
     }
 }
