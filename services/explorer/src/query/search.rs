@@ -21,9 +21,9 @@
 //! - the spans' events, which lie apart in memory, are read ahead a run of spans at a time;
 //! - a large window is searched by two threads, each half of it.
 //!
-//! Over a million spans shaped like the workshop's, in a release build on a shared machine of two
-//! cores, a search took 35 to 80 ms (the median of 7, for phrases from `fib`, which every span
-//! has, to ones no span has, hex digits and numbers).
+//! Over a million spans shaped like the workshop's, in a release build on a machine of two cores,
+//! a search took 20 to 50 ms (the median of 7 runs, for phrases from `fib`, which every span has,
+//! to ones no span has, hex digits and numbers); up to 80 ms while other builds shared the cores.
 
 use std::cmp::Reverse;
 use std::fmt::Write as _;
