@@ -4,6 +4,8 @@
 //! - `GET /api/traces?QUERY&limit=N`: the newest traces with a span the query selects;
 //! - `GET /api/traces/ID`: every span of one trace;
 //! - `GET /api/query?QUERY`: a query's groups, calculations and heatmap (see [`crate::query`]);
+//! - `GET /api/search?q=PHRASE&limit=N`: how many spans contain the phrase in any field, and the
+//!   newest `limit` of them (50 unless given), each with the field that holds it and its value;
 //! - `GET /api/logs?severity=…&trace_id=…&contains=…&limit=N`: the newest log records;
 //! - `GET /api/metrics`: every metric, with the latest point of each of its series.
 //!
@@ -30,6 +32,7 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/api/traces", get(traces))
         .route("/api/traces/{id}", get(trace))
         .route("/api/query", get(run_query))
+        .route("/api/search", get(search))
         .route("/api/logs", get(logs))
         .route("/api/metrics", get(metrics))
         .route("/api/room", get(room))
@@ -111,6 +114,36 @@ async fn run_query(
     Ok(axum::Json(json!(query.run(&window))))
 }
 
+/// Reads a search's parameters: the phrase (`q`, if given) and how many matches to list
+/// (`limit`, 50 unless given). Anything else is refused, as a query refuses it.
+pub fn search_params(raw: Option<&str>) -> Result<(Option<String>, usize), String> {
+    let (mut phrase, mut limit) = (None, 50);
+    for (name, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).into_owned() {
+        match name.as_str() {
+            "q" => phrase = Some(value),
+            "limit" => limit = parse_limit(&value)?,
+            other => {
+                return Err(format!(
+                    "unknown parameter {other:?}: a search takes q (the phrase) and limit"
+                ));
+            }
+        }
+    }
+    Ok((phrase, limit))
+}
+
+/// A search without a phrase is refused like an empty one: with what to type.
+async fn search(
+    State(shared): State<Arc<Shared>>,
+    RawQuery(raw): RawQuery,
+) -> Result<axum::Json<Json>, ApiError> {
+    let (phrase, limit) = search_params(raw.as_deref()).map_err(bad_request)?;
+    let window = shared.read();
+    let result = query::search(&window, phrase.as_deref().unwrap_or_default(), limit)
+        .map_err(bad_request)?;
+    Ok(axum::Json(json!(result)))
+}
+
 /// The newest records first, as an array like `/api/traces`.
 async fn logs(
     State(shared): State<Arc<Shared>>,
@@ -138,7 +171,7 @@ async fn unknown(Path(rest): Path<String>) -> ApiError {
         StatusCode::NOT_FOUND,
         format!(
             "no such API /api/{rest}: there are /api/stats, /api/traces, /api/traces/ID, \
-             /api/query, /api/logs and /api/metrics"
+             /api/query, /api/search, /api/logs and /api/metrics"
         ),
     )
 }

@@ -10,7 +10,9 @@
 //!
 //! - `/`: the newest traces, with their root span, service, duration, span and error counts;
 //! - `/trace/ID`: one trace as a waterfall, each span with its attributes, events, log records
-//!   and resource;
+//!   and resource (and `=`/`≠` beside each value, to query the spans that share it or not);
+//! - `/search?q=…`: the spans that contain a phrase in any field, and which field (the box on top
+//!   of every page);
 //! - `/query`: COUNT, P50/P95/P99/MAX of the duration and a HEATMAP, WHERE and GROUP BY: enough
 //!   to answer the three puzzles from your own data;
 //! - `/logs`: the newest log records, filtered by severity, trace and text, each linked to its

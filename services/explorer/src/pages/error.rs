@@ -28,7 +28,8 @@ pub(super) async fn not_found(State(shared): State<Arc<Shared>>, uri: axum::http
         StatusCode::NOT_FOUND,
         format!(
             "There is no page {}: the explorer has the trace list (/), traces (/trace/ID), \
-             queries (/query), log records (/logs) and metrics (/metrics).",
+             queries (/query), a search of every span (/search), log records (/logs) and metrics \
+             (/metrics).",
             uri.path()
         ),
     )

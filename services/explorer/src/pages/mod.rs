@@ -12,6 +12,8 @@
 //! - `traces`: the trace list, `/` and `/traces?where=…`;
 //! - `trace`: one trace's waterfall, `/trace/ID`;
 //! - `query`: the query page, its table, bar chart and heatmap, `/query?…`;
+//! - `search`: the spans that contain a phrase, `/search?q=…` (the box on top of every page);
+//! - `click_filter`: the trace page's `=` and `≠` links, which add a filter to a query;
 //! - `logs`: the log records, `/logs?…` (the trace page shows its records the same way);
 //! - `metrics`: each metric's series, `/metrics`;
 //! - `room`: the Room page, a row per learner, `/room` (and its board alone, `/room/board`);
@@ -19,8 +21,10 @@
 //! - `error`: what every page shows when it cannot show itself, and the 404;
 //! - `format`: times, durations and numbers as people read them.
 //!
-//! Here: the routes, the stylesheet, the line on top of every page, and the rendering.
+//! Here: the routes, the stylesheet, the line (and the search box) on top of every page, and the
+//! rendering.
 
+mod click_filter;
 mod error;
 mod format;
 mod logs;
@@ -28,6 +32,7 @@ mod metrics;
 mod query;
 mod room;
 mod scripts;
+mod search;
 mod trace;
 mod traces;
 
@@ -52,6 +57,7 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/traces", get(traces::trace_list))
         .route("/trace/{id}", get(trace::trace_page))
         .route("/query", get(query::query_page))
+        .route("/search", get(search::search_page))
         .route("/logs", get(logs::logs_page))
         .route("/metrics", get(metrics::metrics_page))
         .route("/room", get(room::room_page))
@@ -74,6 +80,8 @@ async fn style() -> impl IntoResponse {
 
 /// The line on top of every page.
 pub struct Header {
+    /// What the search box on top shows: the phrase on the search page, else nothing.
+    pub search: String,
     pub spans: usize,
     pub traces: usize,
     pub mib: String,
@@ -100,6 +108,7 @@ impl From<Stats> for Header {
     fn from(stats: Stats) -> Header {
         let mib = |bytes: usize| format!("{:.1}", bytes as f64 / (1024.0 * 1024.0));
         Header {
+            search: String::new(),
             spans: stats.spans,
             traces: stats.traces,
             mib: mib(stats.bytes),

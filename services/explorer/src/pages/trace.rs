@@ -1,6 +1,15 @@
 //! One trace, `/trace/ID`: its spans as a waterfall in tree order, a click on a span opening its
 //! attributes, events, log records, status, ids, scope and resource; the trace's other log
 //! records under it. `?span=ID` opens that span (the logs page links to a record's span so).
+//!
+//! What else the learner asks of the waterfall is in the link too, and stays in every link the
+//! page makes (a span's own link, the boxes that search and pick columns):
+//! - `search=phrase`: the spans that contain the phrase are marked, each with the field that holds
+//!   it (the search page links to a match so; see [`crate::query::search`]);
+//! - `columns=url.query,fib.index`: those fields' values beside each span's name, to compare the
+//!   spans at a glance;
+//! - `query=…`: the query page's query the learner came from; the `=` and `≠` links beside each
+//!   value in a span's details add their filter to it (see `click_filter`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,10 +19,12 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
+use super::click_filter::{FilterLinks, Linker, base_query};
 use super::error::error_page;
 use super::logs::{LogRow, log_row};
 use super::{Header, clock, duration_text, render};
 use crate::logs::StoredLog;
+use crate::query::{Field, Finder, Marked, Phrase};
 use crate::span::{StoredSpan, Str, Val, hex, kind_name, millis, parse_trace_id, status_name};
 use crate::window::{Shared, summary};
 
@@ -33,6 +44,15 @@ struct TracePage {
     kinds: String,
     /// The trace's log records whose span is not on the page (or that have none), by time.
     trace_logs: Vec<LogRow>,
+    /// What was asked besides the trace, as typed: the forms show it again.
+    asked: Asked,
+    /// How many spans contain the phrase searched for, if one was.
+    search_matches: Option<usize>,
+    /// The columns' fields, as a query writes them.
+    column_names: Vec<String>,
+    /// Columns that are not fields, and a `query=` that does not read: said, and left out.
+    columns_error: Option<String>,
+    query_error: Option<String>,
 }
 
 struct WaterfallRow {
@@ -42,6 +62,17 @@ struct WaterfallRow {
     kind: &'static str,
     status: &'static str,
     status_message: String,
+    /// The `=` and `≠` links of the name, kind, status and service.
+    name_filter: Option<Arc<FilterLinks>>,
+    kind_filter: Option<Arc<FilterLinks>>,
+    status_filter: Option<Arc<FilterLinks>>,
+    service_filter: Option<Arc<FilterLinks>>,
+    /// The columns' values, blank where the span has none: (field, value).
+    columns: Vec<(String, String)>,
+    /// The field that holds the phrase searched for, and its value, each cut around it.
+    found: Option<(Marked, Marked)>,
+    /// This trace's link with this span open, and the page's other choices.
+    link: String,
     /// Where the bar starts and how long it is, in % of the trace.
     offset: String,
     width: String,
@@ -49,9 +80,9 @@ struct WaterfallRow {
     span_id: String,
     parent_span_id: String,
     parent_missing: bool,
-    attributes: Vec<(String, String)>,
+    attributes: Vec<Detail>,
     events: Vec<EventRow>,
-    resource: Vec<(String, String)>,
+    resource: Vec<Detail>,
     scope: String,
     /// The log records emitted in the span, by time.
     logs: Vec<LogRow>,
@@ -65,16 +96,123 @@ struct EventRow {
     attributes: Vec<(String, String)>,
 }
 
+/// A span's or its resource's attribute, with its filter links where it has them.
+struct Detail {
+    key: String,
+    value: String,
+    filter: Option<Arc<FilterLinks>>,
+}
+
+impl Detail {
+    /// Each of `attributes`, with its links.
+    fn all(attributes: &[(Str, Val)], span: &StoredSpan, linker: &mut Linker) -> Vec<Detail> {
+        attributes
+            .iter()
+            .map(|(key, value)| {
+                let value = value.to_string();
+                Detail {
+                    filter: Field::parse(key)
+                        .ok()
+                        .and_then(|field| linker.links(&field, &value, span)),
+                    key: key.to_string(),
+                    value,
+                }
+            })
+            .collect()
+    }
+}
+
+/// What the page is asked besides the trace, as typed.
+#[derive(Default)]
+struct Asked {
+    /// `span=ID`: the span to show open.
+    span: Option<String>,
+    search: String,
+    columns: String,
+    query: Option<String>,
+}
+
+impl Asked {
+    fn read(raw: Option<&str>) -> Asked {
+        let mut asked = Asked::default();
+        for (name, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).into_owned()
+        {
+            match name.as_str() {
+                "span" => asked.span = Some(value),
+                "search" => asked.search = value,
+                "columns" => asked.columns = value,
+                "query" => asked.query = Some(value),
+                // Others were always let be: a link with more than the page needs still opens.
+                _ => {}
+            }
+        }
+        asked
+    }
+
+    /// The trace's link with the same search, columns and query, and `span` open.
+    fn link(&self, trace_id: &str, span: Option<&str>) -> String {
+        let mut url = form_urlencoded::Serializer::new(String::new());
+        if let Some(span) = span {
+            url.append_pair("span", span);
+        }
+        if !self.search.trim().is_empty() {
+            url.append_pair("search", &self.search);
+        }
+        if !self.columns.trim().is_empty() {
+            url.append_pair("columns", &self.columns);
+        }
+        if let Some(query) = &self.query {
+            url.append_pair("query", query);
+        }
+        match url.finish() {
+            query if query.is_empty() => format!("/trace/{trace_id}"),
+            query => format!("/trace/{trace_id}?{query}"),
+        }
+    }
+}
+
+/// What the waterfall shows of each span besides the span itself.
+struct View<'a> {
+    trace_id: &'a str,
+    asked: &'a Asked,
+    /// The phrase searched for, if any, and its finder.
+    search: Option<(&'a Phrase, Finder<'a, 'a>)>,
+    columns: &'a [Field],
+    /// The filter links, to the query the learner came from.
+    linker: Linker,
+}
+
+/// The fields of `columns=url.query, fib.index`, and what is not one.
+fn columns(text: &str) -> (Vec<Field>, Option<String>) {
+    let mut fields = Vec::new();
+    let mut errors = Vec::new();
+    for part in text
+        .split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+    {
+        match Field::parse(part) {
+            Ok(field) => fields.push(field),
+            Err(err) => errors.push(err),
+        }
+    }
+    let error = (!errors.is_empty()).then(|| {
+        format!(
+            "Columns: {}. Name fields separated by commas, as in url.query, fib.index; the \
+             others are shown.",
+            errors.join("; ")
+        )
+    });
+    (fields, error)
+}
+
 pub(super) async fn trace_page(
     State(shared): State<Arc<Shared>>,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Response {
     let header = Header::from(shared.stats());
-    // `?span=ID`: the span to show open.
-    let open = form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
-        .find(|(name, _)| name == "span")
-        .map(|(_, value)| value.into_owned());
+    let asked = Asked::read(raw.as_deref());
     let Some(trace_id) = parse_trace_id(&id) else {
         return error_page(
             header,
@@ -106,12 +244,23 @@ pub(super) async fn trace_page(
         );
     }
     let summary = summary(&trace_id, &spans);
+    // A blank phrase (the box emptied) is no search; a phrase that is there always reads.
+    let phrase = Phrase::new(&asked.search).ok();
+    let (fields, columns_error) = columns(&asked.columns);
+    let (base, query_error) = base_query(asked.query.as_deref());
+    let mut view = View {
+        trace_id: &summary.trace_id,
+        asked: &asked,
+        search: phrase.as_ref().map(|phrase| (phrase, Finder::new(phrase))),
+        columns: &fields,
+        linker: Linker::new(base),
+    };
     // Each span takes its own records; what is left goes under the waterfall.
     let mut by_span: HashMap<Option<[u8; 8]>, Vec<&StoredLog>> = HashMap::new();
     for record in logs.of_trace(&trace_id) {
         by_span.entry(record.span_id).or_default().push(record);
     }
-    let rows = waterfall(&spans, &mut by_span, open.as_deref());
+    let rows = waterfall(&spans, &mut by_span, &mut view);
     let mut trace_logs: Vec<&StoredLog> = by_span.into_values().flatten().collect();
     trace_logs.sort_by_key(|record| record.time_unix_nano);
     let trace_logs = trace_logs
@@ -125,6 +274,17 @@ pub(super) async fn trace_page(
     drop((window, logs));
     let page = TracePage {
         header,
+        search_matches: phrase
+            .is_some()
+            .then(|| rows.iter().filter(|row| row.found.is_some()).count()),
+        column_names: fields.iter().map(Field::to_string).collect(),
+        columns_error,
+        query_error: query_error.map(|err| {
+            format!(
+                "The query this trace was reached from does not read ({err}): the = and ≠ \
+                 links add their filter to a count by name instead."
+            )
+        }),
         id: summary.trace_id,
         name: summary.root_name,
         service: summary.service,
@@ -139,17 +299,19 @@ pub(super) async fn trace_page(
             .collect::<Vec<_>>()
             .join(", "),
         trace_logs,
+        asked,
     };
     render(page, StatusCode::OK)
 }
 
 /// The spans in tree order: each parent followed by its children by start time. A span whose
 /// parent is not in the window is shown at the top level, marked. Each span takes its log
-/// records out of `logs`; the one whose id is `open` is shown open.
-fn waterfall(
-    spans: &[&StoredSpan],
+/// records out of `logs`; the one `view.asked` names is shown open, and each gets what else the
+/// view asks (the search's mark, the columns, the filter links).
+fn waterfall<'a>(
+    spans: &[&'a StoredSpan],
     logs: &mut HashMap<Option<[u8; 8]>, Vec<&StoredLog>>,
-    open: Option<&str>,
+    view: &mut View<'a>,
 ) -> Vec<WaterfallRow> {
     use std::collections::HashSet;
     let start = spans.iter().map(|s| s.start_unix_nano).min().unwrap_or(0);
@@ -199,8 +361,29 @@ fn waterfall(
                 .map(|(key, value)| (key.to_string(), value.to_string()))
                 .collect::<Vec<_>>()
         };
+        let linker = &mut view.linker;
         let span_id = hex(&span.span_id);
+        let found = view.search.as_mut().and_then(|(phrase, finder)| {
+            let place = finder.find(span)?;
+            Some((phrase.mark(&place.field()), phrase.mark(&place.value(span))))
+        });
         rows.push(WaterfallRow {
+            name_filter: linker.links(&Field::Name, &span.name, span),
+            kind_filter: linker.links(&Field::Kind, kind_name(span.kind), span),
+            status_filter: linker.links(&Field::Status, status_name(span.status), span),
+            service_filter: linker.links(&Field::Service, &span.origin.service_name, span),
+            attributes: Detail::all(&span.attributes, span, linker),
+            resource: Detail::all(&span.origin.resource, span, linker),
+            columns: view
+                .columns
+                .iter()
+                .map(|field| {
+                    let value = field.value_text(span).unwrap_or_default();
+                    (field.to_string(), value)
+                })
+                .collect(),
+            found,
+            link: view.asked.link(view.trace_id, Some(&span_id)),
             indent: depth.min(30),
             name: span.name.to_string(),
             service: span.origin.service_name.to_string(),
@@ -214,7 +397,7 @@ fn waterfall(
             offset: format!("{offset:.3}"),
             width: format!("{:.3}", width.min(100.0 - offset).max(0.3)),
             duration: duration_text(millis(span.duration_nanos())),
-            open: open == Some(span_id.as_str()),
+            open: view.asked.span.as_deref() == Some(span_id.as_str()),
             logs: logs
                 .remove(&Some(span.span_id))
                 .unwrap_or_default()
@@ -226,7 +409,6 @@ fn waterfall(
             parent_missing: span
                 .parent_span_id
                 .is_some_and(|parent| !ids.contains(&parent)),
-            attributes: text(&span.attributes),
             events: span
                 .events
                 .iter()
@@ -238,7 +420,6 @@ fn waterfall(
                     attributes: text(&event.attributes),
                 })
                 .collect(),
-            resource: text(&span.origin.resource),
             scope: format!("{} {}", span.origin.scope_name, span.origin.scope_version)
                 .trim()
                 .to_string(),

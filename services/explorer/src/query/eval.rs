@@ -29,6 +29,18 @@ impl Field {
             Field::Attribute(key) => Got::Val(span.attribute(key)?),
         })
     }
+
+    /// The span's value for this field as text, if it has one: what the trace page's columns
+    /// show. A duration in milliseconds with its unit, as a filter reads it back.
+    pub fn value_text(&self, span: &StoredSpan) -> Option<String> {
+        Some(match self.get(span)? {
+            Got::Text(text) => text.to_string(),
+            Got::Owned(text) => text,
+            Got::Val(value) => value.to_string(),
+            Got::Nanos(nanos) => format!("{}ms", millis(nanos)),
+            Got::Bool(value) => value.to_string(),
+        })
+    }
 }
 
 /// A span's value for a field, borrowed where it can be.

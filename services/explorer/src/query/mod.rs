@@ -34,7 +34,9 @@
 //! - `parse`: reading a query from a URL's query string, and writing it back as one;
 //! - `eval`: a span's fields, the filters' tests, and the one pass over the window;
 //! - `result`: what a query finds: its groups' rows and the heatmap;
-//! - `compare`: a selection of the heatmap against the rest, field by field (BubbleUp).
+//! - `compare`: a selection of the heatmap against the rest, field by field (BubbleUp);
+//! - `search`: apart from the language, the spans that contain a phrase in any field
+//!   (`/search?q=index=25`), and which field it is.
 //!
 //! Everything is used from here, `crate::query::…`, whichever file it is in.
 
@@ -43,6 +45,7 @@ mod eval;
 mod language;
 mod parse;
 mod result;
+mod search;
 
 pub use compare::{FieldComparison, SAMPLE, SelectionResult, SlowTrace, ValueShare};
 pub use eval::traces;
@@ -51,6 +54,7 @@ pub use language::{
 };
 pub use parse::{DEFAULT_LIMIT, now_unix_nanos, parse_calc, parse_duration, unix_millis_text};
 pub use result::{Bucket, HEATMAP_COLUMNS, HEATMAP_ROWS, Heatmap, Key, QueryResult, Row};
+pub use search::{Finder, Marked, Phrase, Place, SearchResult, SpanMatch, search};
 
 // `limit=` is read alike by the queries and the log records' filters; it lives in `params` so
 // that the logs need not depend on the query language.
