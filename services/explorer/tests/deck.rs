@@ -522,14 +522,17 @@ mod chromium {
         // 7. `=` on the open span's `fib.index`: the query, with the filter added to its own.
         let eq = browser
             .read(
-                r##"return [...document.querySelectorAll("a.filter-eq")].findIndex((a) =>
+                r##"return [...document.querySelectorAll("button.filter-eq")].findIndex((a) =>
                     a.closest("details[open]") && a.closest("tr")?.querySelector("th")?.textContent.trim() === "fib.index");"##,
             )
             .await;
         let eq = eq
             .as_u64()
             .unwrap_or_else(|| panic!("no = link for fib.index: {eq}")) as usize;
-        let links = client.find_all(Locator::Css("a.filter-eq")).await.unwrap();
+        let links = client
+            .find_all(Locator::Css("button.filter-eq"))
+            .await
+            .unwrap();
         links[eq].clone().click().await.unwrap();
         let page = browser
             .wait_for(PAGE_WITHIN, "the filtered query", READ_QUERY, |page| {

@@ -413,20 +413,55 @@ async fn the_trace_page_marks_the_matching_spans_and_shows_columns() {
     assert!(!html.contains("search-summary"), "{html}");
 }
 
-/// The trace page's `=` (or `≠`) links, as (title, href with `&#38;`, askama's `&`, read back).
+/// The trace page's `=` (or `≠`) buttons, as (title, the link a browser makes of their form):
+/// the form's hidden fields (the query), then the button's `where`.
 fn filter_links(html: &str, class: &str) -> Vec<(String, String)> {
-    html.split(&format!("<a class=\"{class}\" href=\""))
+    // askama's escapes, undone.
+    let unescape = |text: &str| {
+        text.replace("&#34;", "\"")
+            .replace("&#39;", "'")
+            .replace("&#60;", "<")
+            .replace("&#62;", ">")
+            .replace("&#38;", "&")
+    };
+    let form = html
+        .split_once(r#"<form id="filter-form" action="/query" method="get">"#)
+        .and_then(|(_, rest)| rest.split_once("</form>"))
+        .expect("the filter buttons' form")
+        .0;
+    let base: Vec<(String, String)> = form
+        .split(r#"<input type="hidden" name=""#)
         .skip(1)
-        .map(|rest| {
-            let (href, rest) = rest.split_once('"').unwrap();
-            let title = rest
-                .split_once("title=\"")
-                .and_then(|(_, rest)| rest.split_once('"'))
+        .map(|field| {
+            let (name, rest) = field.split_once('"').unwrap();
+            let value = rest
+                .split_once("value=\"")
+                .unwrap()
+                .1
+                .split_once('"')
                 .unwrap()
                 .0;
-            (title.to_string(), href.replace("&#38;", "&"))
+            (unescape(name), unescape(value))
         })
-        .collect()
+        .collect();
+    html.split(&format!(
+        r#"<button class="{class}" form="filter-form" name="where" value=""#
+    ))
+    .skip(1)
+    .map(|rest| {
+        let (value, rest) = rest.split_once('"').unwrap();
+        let title = rest
+            .split_once("title=\"")
+            .and_then(|(_, rest)| rest.split_once('"'))
+            .unwrap()
+            .0;
+        let query = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&base)
+            .append_pair("where", &unescape(value))
+            .finish();
+        (unescape(title), format!("/query?{query}"))
+    })
+    .collect()
 }
 
 fn link_titled<'a>(links: &'a [(String, String)], title: &str) -> &'a str {
@@ -446,9 +481,8 @@ async fn a_click_on_a_value_adds_its_filter_to_the_query() {
     let equals = filter_links(&html, "filter-eq");
     let href = link_titled(&equals, "show only where url.query = index=25");
     assert!(
-        href.starts_with(
-            "/query?visualize=COUNT&visualize=HEATMAP%28duration%29&where=url.query+%3D+index%3D25&group_by=name"
-        ),
+        href == "/query?visualize=COUNT&visualize=HEATMAP%28duration%29&group_by=name\
+                 &where=url.query+%3D+index%3D25",
         "{href}"
     );
     let query = page(&explorer, href).await;

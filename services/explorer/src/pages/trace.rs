@@ -19,7 +19,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::click_filter::{FilterLinks, Linker, base_query};
+use super::click_filter::{FilterLinks, Linker, base_fields, base_query};
 use super::error::error_page;
 use super::logs::{LogRow, log_row};
 use super::{Header, clock, duration_text, render};
@@ -53,6 +53,8 @@ struct TracePage {
     /// Columns that are not fields, and a `query=` that does not read: said, and left out.
     columns_error: Option<String>,
     query_error: Option<String>,
+    /// The query the `=` and `≠` buttons add to, as their form's hidden fields.
+    filter_base: Vec<(String, String)>,
 }
 
 struct WaterfallRow {
@@ -248,6 +250,7 @@ pub(super) async fn trace_page(
     let phrase = Phrase::new(&asked.search).ok();
     let (fields, columns_error) = columns(&asked.columns);
     let (base, query_error) = base_query(asked.query.as_deref());
+    let filter_base = base_fields(&base);
     let mut view = View {
         trace_id: &summary.trace_id,
         asked: &asked,
@@ -279,10 +282,11 @@ pub(super) async fn trace_page(
             .then(|| rows.iter().filter(|row| row.found.is_some()).count()),
         column_names: fields.iter().map(Field::to_string).collect(),
         columns_error,
+        filter_base,
         query_error: query_error.map(|err| {
             format!(
                 "The query this trace was reached from does not read ({err}): the = and ≠ \
-                 links add their filter to a count by name instead."
+                 buttons add their filter to a count by name instead."
             )
         }),
         id: summary.trace_id,

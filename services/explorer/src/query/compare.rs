@@ -263,20 +263,15 @@ impl<'a> Tally<'a> {
     fn resources(&mut self) {
         let origins: Vec<(&'a Origin, [u64; 2])> = self.origins.values().copied().collect();
         for (origin, spans) in origins {
-            for side in 0..2 {
-                if spans[side] == 0 {
+            for (side, spans) in spans.into_iter().enumerate() {
+                if spans == 0 {
                     continue;
                 }
-                self.count(
-                    3,
-                    Value::Text(Text(&origin.service_name)),
-                    side,
-                    spans[side],
-                );
+                self.count(3, Value::Text(Text(&origin.service_name)), side, spans);
                 for (key, value) in origin.resource.iter() {
                     if &**key != "service.name" {
                         let field = self.place(key);
-                        self.count(field, Value::of(value), side, spans[side]);
+                        self.count(field, Value::of(value), side, spans);
                     }
                 }
             }
