@@ -7,7 +7,8 @@
 //! 2. Queries over that full window (criterion), each with a goal of ≤ 100 ms or not:
 //!    `P99(duration) GROUP BY fib.index` (goal), a COUNT with a WHERE, a HEATMAP, the deck's
 //!    ORDER BY + HAVING on a GROUP BY (goal), and a selection of the slow spans compared with the
-//!    rest, BubbleUp (goal).
+//!    rest, BubbleUp (goal); and the search of every field of every span for a phrase (goal),
+//!    one that some spans hold and one that none does (every field of every span read).
 //! 3. Ingest over OTLP/HTTP protobuf from the real exporter (`opentelemetry_otlp::SpanExporter`,
 //!    blocking reqwest client) to an explorer on loopback (goal ≥ 100 000 spans/s): the exporter
 //!    alone, sending pre-built batches of 512 and of 4096 spans from several threads; and end to
@@ -51,7 +52,7 @@ use opentelemetry_sdk::trace::{
 };
 use prost::Message;
 
-use explorer::query::Query;
+use explorer::query::{Query, search};
 use explorer::span::Strings;
 use explorer::{Explorer, Limits, Settings, Shared};
 
@@ -85,6 +86,10 @@ const QUERIES: [(&str, &str, bool); 5] = [
     // The slow tail: what a learner drags over on the heatmap.
     ("compare", "visualize=COUNT&select_min=2ms", true),
 ];
+
+/// The phrases searched for, by name: one in the `url.query` and `url.full` of some spans, and
+/// one in none.
+const SEARCHES: [(&str, &str); 2] = [("search_found", "index=15"), ("search_none", "timeout")];
 
 fn main() {
     let mut criterion = Criterion::default()
@@ -553,15 +558,33 @@ fn fill_window() -> (Shared, Memory, Stages) {
 
 // --- 2. queries over the full window ---------------------------------------------------------
 
-/// Each query's single runs, in milliseconds (criterion's warm-up included).
-type QueryTimes = Vec<(&'static str, Vec<f64>)>;
+/// Each query's (and search's) single runs, in milliseconds (criterion's warm-up included), with
+/// what it is and whether the ≤ 100 ms goal is its.
+type QueryTimes = Vec<(&'static str, String, bool, Vec<f64>)>;
 
 fn bench_queries(criterion: &mut Criterion, shared: &Shared) -> QueryTimes {
     let window = shared.read();
     let mut times = QueryTimes::new();
     let mut group = criterion.benchmark_group("explorer_query");
     group.sampling_mode(SamplingMode::Flat);
-    for (name, text, _) in QUERIES {
+    let mut timed = |name: &'static str, what: String, goal: bool, run: &dyn Fn()| {
+        let runs = Mutex::new(Vec::new());
+        group.bench_function(name, |b| {
+            b.iter_custom(|iterations| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iterations {
+                    let started = Instant::now();
+                    run();
+                    let took = started.elapsed();
+                    total += took;
+                    runs.lock().unwrap().push(took.as_secs_f64() * 1e3);
+                }
+                total
+            });
+        });
+        times.push((name, what, goal, runs.into_inner().unwrap()));
+    };
+    for (name, text, goal) in QUERIES {
         let query = Query::from_query_string(text).expect("a valid query");
         let result = query.run(&window);
         assert_eq!(result.scanned, WINDOW_SPANS);
@@ -582,21 +605,17 @@ fn bench_queries(criterion: &mut Criterion, shared: &Shared) -> QueryTimes {
                 selection.fields[0].score
             );
         }
-        let runs = Mutex::new(Vec::new());
-        group.bench_function(name, |b| {
-            b.iter_custom(|iterations| {
-                let mut total = Duration::ZERO;
-                for _ in 0..iterations {
-                    let started = Instant::now();
-                    black_box(query.run(black_box(&window)));
-                    let took = started.elapsed();
-                    total += took;
-                    runs.lock().unwrap().push(took.as_secs_f64() * 1e3);
-                }
-                total
-            });
+        timed(name, format!("query: {text}"), goal, &|| {
+            black_box(query.run(black_box(&window)));
         });
-        times.push((name, runs.into_inner().unwrap()));
+    }
+    for (name, phrase) in SEARCHES {
+        let result = search(&window, phrase, 50).expect("a phrase");
+        assert_eq!(result.scanned, WINDOW_SPANS);
+        println!("{name}: {phrase:?} in {} spans", result.matched);
+        timed(name, format!("search: {phrase}"), true, &|| {
+            black_box(search(black_box(&window), phrase, 50).unwrap());
+        });
     }
     group.finish();
     times
@@ -892,19 +911,19 @@ fn summary(
             );
         }
     }
-    for (i, (name, runs)) in queries.iter().enumerate() {
+    for (name, what, goal, runs) in queries {
         let Some(ms) = median(runs) else {
-            println!("  query {name}: not run (filtered out)");
+            println!("  {name}: not run (filtered out)");
             continue;
         };
-        let goal = if QUERIES[i].2 {
+        let goal = if *goal {
             format!("≤ 100 ms ({:.2}×)", ms / GOAL_QUERY_MS)
         } else {
             String::new()
         };
         println!(
             "  {:<58} {:>9.1} ms  {goal}",
-            format!("query over 1M spans: {}", QUERIES[i].1),
+            format!("over 1M spans, {what}"),
             ms
         );
     }
