@@ -413,7 +413,8 @@ async fn the_trace_page_marks_the_matching_spans_and_shows_columns() {
     assert!(!html.contains("search-summary"), "{html}");
 }
 
-/// The trace page's `=` (or `≠`) buttons, as (title, the link a browser makes of their form):
+/// The trace page's `=` (or `≠`) buttons, as (what it does, "show only where FILTER", and the
+/// link a browser makes of their form):
 /// the form's hidden fields (the query), then the button's `where`.
 fn filter_links(html: &str, class: &str) -> Vec<(String, String)> {
     // askama's escapes, undone.
@@ -449,17 +450,15 @@ fn filter_links(html: &str, class: &str) -> Vec<(String, String)> {
     ))
     .skip(1)
     .map(|rest| {
-        let (value, rest) = rest.split_once('"').unwrap();
-        let title = rest
-            .split_once("title=\"")
-            .and_then(|(_, rest)| rest.split_once('"'))
-            .unwrap()
-            .0;
+        let (value, _) = rest.split_once('"').unwrap();
         let query = form_urlencoded::Serializer::new(String::new())
             .extend_pairs(&base)
             .append_pair("where", &unescape(value))
             .finish();
-        (unescape(title), format!("/query?{query}"))
+        (
+            format!("show only where {}", unescape(value)),
+            format!("/query?{query}"),
+        )
     })
     .collect()
 }
@@ -570,5 +569,87 @@ async fn a_click_on_a_value_adds_its_filter_to_the_query() {
         link_titled(&equals, "show only where url.query = index=3")
             .starts_with("/query?visualize=COUNT&visualize=HEATMAP"),
         "{equals:?}"
+    );
+}
+
+/// A trace larger than 300 spans: the `=` and `≠` buttons only on the open span and on the
+/// search's matches (each about 2 KB of the page), the other spans' details linking to
+/// themselves opened.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_trace_has_filter_buttons_where_they_are_looked_at() {
+    const CHILDREN: usize = 320;
+    let explorer = Explorer::start(&Settings::loopback()).await.unwrap();
+    let traces_url = format!("{}/v1/traces", explorer.http_endpoint());
+    let (trace, child) = tokio::task::spawn_blocking(move || {
+        let exporter = SpanExporter::builder()
+            .with_http()
+            .with_endpoint(traces_url)
+            .build()
+            .unwrap();
+        let provider = SdkTracerProvider::builder()
+            .with_batch_exporter(exporter)
+            .build();
+        let tracer = provider.tracer("planter");
+        let root = Context::new().with_span(tracer.start("GET /fib"));
+        let mut child = String::new();
+        for n in 0..CHILDREN {
+            let span = tracer
+                .span_builder(format!("child-{n}"))
+                .with_attributes([KeyValue::new("fib.index", n as i64)])
+                .start_with_context(&tracer, &root);
+            if n == 7 {
+                child = opentelemetry::trace::Span::span_context(&span)
+                    .span_id()
+                    .to_string();
+            }
+            drop(span);
+        }
+        let trace = root.span().span_context().trace_id().to_string();
+        root.span().end();
+        provider.shutdown().unwrap();
+        (trace, child)
+    })
+    .await
+    .unwrap();
+    let deadline = Instant::now() + ARRIVE_WITHIN;
+    while explorer.shared.stats().spans < CHILDREN + 1 {
+        assert!(Instant::now() < deadline, "the spans did not arrive");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Which spans' details hold buttons: by the name in their summary.
+    let with_buttons = |html: &str| -> Vec<String> {
+        html.split("<details class=\"span")
+            .skip(1)
+            .filter(|details| details.contains("class=\"filter-eq\""))
+            .map(|details| {
+                let label = details.split_once("<span class=\"label\"").unwrap().1;
+                let name = label.split_once('>').unwrap().1;
+                name.split_once('\n').unwrap().0.trim().to_string()
+            })
+            .collect()
+    };
+    let html = page(&explorer, &format!("/trace/{trace}")).await;
+    assert_eq!(with_buttons(&html), Vec::<String>::new());
+    assert!(html.contains("a trace this large has them on the open span only"));
+    let html = page(&explorer, &format!("/trace/{trace}?span={child}")).await;
+    assert_eq!(with_buttons(&html), ["child-7"]);
+    let html = page(&explorer, &format!("/trace/{trace}?search=child-31")).await;
+    let mut found = with_buttons(&html);
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            "child-31",
+            "child-310",
+            "child-311",
+            "child-312",
+            "child-313",
+            "child-314",
+            "child-315",
+            "child-316",
+            "child-317",
+            "child-318",
+            "child-319"
+        ]
     );
 }

@@ -64,7 +64,9 @@ struct WaterfallRow {
     kind: &'static str,
     status: &'static str,
     status_message: String,
-    /// The `=` and `≠` links of the name, kind, status and service.
+    /// Whether its values have their `=` and `≠` buttons (see [`FILTERS_ON_EVERY_SPAN_UP_TO`]).
+    filters: bool,
+    /// The `=` and `≠` buttons of the name, kind, status and service.
     name_filter: Option<Arc<FilterLinks>>,
     kind_filter: Option<Arc<FilterLinks>>,
     status_filter: Option<Arc<FilterLinks>>,
@@ -107,15 +109,22 @@ struct Detail {
 
 impl Detail {
     /// Each of `attributes`, with its links.
-    fn all(attributes: &[(Str, Val)], span: &StoredSpan, linker: &mut Linker) -> Vec<Detail> {
+    /// Each attribute, with its filter buttons when there is a `linker` to make them.
+    fn all(
+        attributes: &[(Str, Val)],
+        span: &StoredSpan,
+        mut linker: Option<&mut Linker>,
+    ) -> Vec<Detail> {
         attributes
             .iter()
             .map(|(key, value)| {
                 let value = value.to_string();
                 Detail {
-                    filter: Field::parse(key)
-                        .ok()
-                        .and_then(|field| linker.links(&field, &value, span)),
+                    filter: Field::parse(key).ok().and_then(|field| {
+                        linker
+                            .as_deref_mut()
+                            .and_then(|linker| linker.links(&field, &value, span))
+                    }),
                     key: key.to_string(),
                     value,
                 }
@@ -308,6 +317,13 @@ pub(super) async fn trace_page(
     render(page, StatusCode::OK)
 }
 
+/// Up to this many spans in a trace, every span's values have their `=` and `≠` buttons; in a
+/// larger trace only the open span's and the search's matches do, and the others' details link
+/// to themselves opened. The buttons of a server span (8 attributes, the SDK's 4 resource
+/// attributes) are 3.6 KB, twice the rest of its row: 1 MB at this bound, and 21 MB more for a
+/// trace of index 15, of 6 000 spans, than a learner's browser would render for naught.
+const FILTERS_ON_EVERY_SPAN_UP_TO: usize = 300;
+
 /// The spans in tree order: each parent followed by its children by start time. A span whose
 /// parent is not in the window is shown at the top level, marked. Each span takes its log
 /// records out of `logs`; the one `view.asked` names is shown open, and each gets what else the
@@ -365,19 +381,27 @@ fn waterfall<'a>(
                 .map(|(key, value)| (key.to_string(), value.to_string()))
                 .collect::<Vec<_>>()
         };
-        let linker = &mut view.linker;
         let span_id = hex(&span.span_id);
         let found = view.search.as_mut().and_then(|(phrase, finder)| {
             let place = finder.find(span)?;
             Some((phrase.mark(&place.field()), phrase.mark(&place.value(span))))
         });
+        let open = view.asked.span.as_deref() == Some(span_id.as_str());
+        let filters = spans.len() <= FILTERS_ON_EVERY_SPAN_UP_TO || open || found.is_some();
+        let mut linker = filters.then_some(&mut view.linker);
+        let mut links = |field: Field, value: &str| {
+            linker
+                .as_deref_mut()
+                .and_then(|linker| linker.links(&field, value, span))
+        };
         rows.push(WaterfallRow {
-            name_filter: linker.links(&Field::Name, &span.name, span),
-            kind_filter: linker.links(&Field::Kind, kind_name(span.kind), span),
-            status_filter: linker.links(&Field::Status, status_name(span.status), span),
-            service_filter: linker.links(&Field::Service, &span.origin.service_name, span),
-            attributes: Detail::all(&span.attributes, span, linker),
-            resource: Detail::all(&span.origin.resource, span, linker),
+            name_filter: links(Field::Name, &span.name),
+            kind_filter: links(Field::Kind, kind_name(span.kind)),
+            status_filter: links(Field::Status, status_name(span.status)),
+            service_filter: links(Field::Service, &span.origin.service_name),
+            attributes: Detail::all(&span.attributes, span, linker.as_deref_mut()),
+            resource: Detail::all(&span.origin.resource, span, linker.as_deref_mut()),
+            filters,
             columns: view
                 .columns
                 .iter()
@@ -401,7 +425,7 @@ fn waterfall<'a>(
             offset: format!("{offset:.3}"),
             width: format!("{:.3}", width.min(100.0 - offset).max(0.3)),
             duration: duration_text(millis(span.duration_nanos())),
-            open: view.asked.span.as_deref() == Some(span_id.as_str()),
+            open,
             logs: logs
                 .remove(&Some(span.span_id))
                 .unwrap_or_default()
