@@ -400,7 +400,7 @@ fn waterfall<'a>(
             status_filter: links(Field::Status, status_name(span.status)),
             service_filter: links(Field::Service, &span.origin.service_name),
             attributes: Detail::all(&span.attributes, span, linker.as_deref_mut()),
-            resource: Detail::all(&span.origin.resource, span, linker.as_deref_mut()),
+            resource: Detail::all(&span.origin.resource, span, linker),
             filters,
             columns: view
                 .columns
