@@ -13,8 +13,9 @@
 //!   and resource (and `=`/`≠` beside each value, to query the spans that share it or not);
 //! - `/search?q=…`: the spans that contain a phrase in any field, and which field (the box on top
 //!   of every page);
-//! - `/query`: COUNT, P50/P95/P99/MAX of the duration and a HEATMAP, WHERE and GROUP BY: enough
-//!   to answer the three puzzles from your own data;
+//! - `/query`: COUNT, P50/P95/P99/MAX of the duration and a HEATMAP, WHERE, GROUP BY, ORDER BY
+//!   and HAVING: enough to answer the three puzzles from your own data; a region of the heatmap
+//!   selected, with its slowest traces and how it differs from the rest;
 //! - `/logs`: the newest log records, filtered by severity, trace and text, each linked to its
 //!   trace;
 //! - `/metrics`: each metric's series at their latest value, histograms with their buckets;

@@ -22,7 +22,7 @@ pub(super) const DEFAULT_QUERY: &str = "visualize=COUNT&visualize=HEATMAP(durati
 
 /// The two filters of one value, as written (`url.query = index=25`, `url.query != index=25`):
 /// what its `=` and `≠` buttons add to the query.
-pub(super) struct FilterLinks {
+pub(super) struct FilterButtons {
     pub equals: String,
     pub not_equals: String,
 }
@@ -35,7 +35,7 @@ pub(super) fn base_fields(base: &Query) -> Vec<(String, String)> {
 }
 
 /// The query the filters are added to: `query=` as given, else [`DEFAULT_QUERY`]; and, when the
-/// given one does not read, why (the links then start from the default).
+/// given one does not read, why (the buttons then start from the default).
 pub(super) fn base_query(given: Option<&str>) -> (Query, Option<String>) {
     let default = || Query::from_query_string(DEFAULT_QUERY).expect("the default query reads");
     match given.map(Query::from_query_string) {
@@ -45,16 +45,16 @@ pub(super) fn base_query(given: Option<&str>) -> (Query, Option<String>) {
     }
 }
 
-/// Makes the links of a page's values, each distinct field and value once: a trace's spans repeat
-/// their kinds, services, resources and most attribute values, and the trace of a request for
-/// index 20 has some 65 000 spans.
+/// Makes the buttons' filters of a page's values, each distinct field and value once: a trace's
+/// spans repeat their kinds, services, resources and most attribute values, and the trace of a
+/// request for index 20 has some 65 000 spans.
 pub(super) struct Linker {
     base: Query,
-    made: HashMap<(String, String), Option<Arc<FilterLinks>>>,
+    made: HashMap<(String, String), Option<Arc<FilterButtons>>>,
 }
 
 impl Linker {
-    /// Links that add their filter to `base`.
+    /// Filters to be added to `base`.
     pub(super) fn new(base: Query) -> Linker {
         Linker {
             base,
@@ -62,8 +62,8 @@ impl Linker {
         }
     }
 
-    /// The links that filter on `field` being (or not being) `value`, the value `span` shows;
-    /// none where a filter could not say it:
+    /// The filters on `field` being (or not being) `value`, the value `span` shows, for its
+    /// buttons; none where a filter could not say it:
     /// - the field's value in a query is not the value shown (an attribute named like a field of
     ///   the span itself, `name` or `duration`; a resource attribute that a span attribute of
     ///   the same key hides);
@@ -74,7 +74,7 @@ impl Linker {
         field: &Field,
         value: &str,
         span: &StoredSpan,
-    ) -> Option<Arc<FilterLinks>> {
+    ) -> Option<Arc<FilterButtons>> {
         if value.contains(['\n', '\r']) || field.value_text(span).as_deref() != Some(value) {
             return None;
         }
@@ -86,7 +86,7 @@ impl Linker {
     }
 }
 
-fn make(base: &Query, field: &Field, value: &str) -> Option<FilterLinks> {
+fn make(base: &Query, field: &Field, value: &str) -> Option<FilterButtons> {
     let link = |test: Test| {
         let filter = Filter {
             field: field.clone(),
@@ -102,7 +102,7 @@ fn make(base: &Query, field: &Field, value: &str) -> Option<FilterLinks> {
         Query::from_query_string(&query.to_query_string()).ok()?;
         Some(text)
     };
-    Some(FilterLinks {
+    Some(FilterButtons {
         equals: link(Test::Equals(value.to_string()))?,
         not_equals: link(Test::NotEquals(value.to_string()))?,
     })

@@ -380,7 +380,7 @@ fn selection_view(query: &Query, raw: &str, selection: &SelectionResult) -> Sele
         selection: None,
         ..query.clone()
     };
-    let percent = |share: f64| format!("{} %", query_percent(share));
+    let percent = |share: f64| format!("{} %", percent_text(share));
     let note = if selection.inside == 0 {
         Some("The selection holds none of the spans the query matched: drag over some dots.".into())
     } else if selection.outside == 0 {
@@ -453,7 +453,7 @@ fn selection_view(query: &Query, raw: &str, selection: &SelectionResult) -> Sele
 }
 
 /// A share as a percentage people read: `31`, `0.4`, `0.03`.
-fn query_percent(share: f64) -> String {
+fn percent_text(share: f64) -> String {
     let percent = share * 100.0;
     match percent {
         0.0 => "0".into(),

@@ -8,7 +8,7 @@
 //!   it (the search page links to a match so; see [`crate::query::search`]);
 //! - `columns=url.query,fib.index`: those fields' values beside each span's name, to compare the
 //!   spans at a glance;
-//! - `query=…`: the query page's query the learner came from; the `=` and `≠` links beside each
+//! - `query=…`: the query page's query the learner came from; the `=` and `≠` buttons beside each
 //!   value in a span's details add their filter to it (see `click_filter`).
 
 use std::collections::HashMap;
@@ -19,7 +19,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::click_filter::{FilterLinks, Linker, base_fields, base_query};
+use super::click_filter::{FilterButtons, Linker, base_fields, base_query};
 use super::error::error_page;
 use super::logs::{LogRow, log_row};
 use super::{Header, clock, duration_text, render};
@@ -67,10 +67,10 @@ struct WaterfallRow {
     /// Whether its values have their `=` and `≠` buttons (see [`FILTERS_ON_EVERY_SPAN_UP_TO`]).
     filters: bool,
     /// The `=` and `≠` buttons of the name, kind, status and service.
-    name_filter: Option<Arc<FilterLinks>>,
-    kind_filter: Option<Arc<FilterLinks>>,
-    status_filter: Option<Arc<FilterLinks>>,
-    service_filter: Option<Arc<FilterLinks>>,
+    name_filter: Option<Arc<FilterButtons>>,
+    kind_filter: Option<Arc<FilterButtons>>,
+    status_filter: Option<Arc<FilterButtons>>,
+    service_filter: Option<Arc<FilterButtons>>,
     /// The columns' values, blank where the span has none: (field, value).
     columns: Vec<(String, String)>,
     /// The field that holds the phrase searched for, and its value, each cut around it.
@@ -100,15 +100,14 @@ struct EventRow {
     attributes: Vec<(String, String)>,
 }
 
-/// A span's or its resource's attribute, with its filter links where it has them.
+/// A span's or its resource's attribute, with its filter buttons where it has them.
 struct Detail {
     key: String,
     value: String,
-    filter: Option<Arc<FilterLinks>>,
+    filter: Option<Arc<FilterButtons>>,
 }
 
 impl Detail {
-    /// Each of `attributes`, with its links.
     /// Each attribute, with its filter buttons when there is a `linker` to make them.
     fn all(
         attributes: &[(Str, Val)],
@@ -189,7 +188,7 @@ struct View<'a> {
     /// The phrase searched for, if any, and its finder.
     search: Option<(&'a Phrase, Finder<'a, 'a>)>,
     columns: &'a [Field],
-    /// The filter links, to the query the learner came from.
+    /// The filter buttons' filters, added to the query the learner came from.
     linker: Linker,
 }
 

@@ -268,54 +268,44 @@ impl Query {
         }
     }
 
-    /// The order of two rows: by each ORDER BY key in turn, then by their GROUP BY values.
+    /// The order of two rows: by each ORDER BY key in turn, then by their GROUP BY values. A
+    /// group with no value for a key (nothing to compute, or no such field) comes last, whichever
+    /// the direction.
     fn order(&self, a: &Row, b: &Row) -> Ordering {
-        let by_keys = || {
-            a.group
-                .iter()
-                .zip(&b.group)
-                .map(|(a, b)| a.cmp(b))
-                .find(|order| order.is_ne())
-                .unwrap_or(Ordering::Equal)
-        };
         for order in &self.order_by {
-            let ordering = match &order.by {
+            let (missing, ordering) = match &order.by {
                 OrderKey::Field(field) => {
-                    let at = self.group_by.iter().position(|f| f == field);
-                    at.map_or(Ordering::Equal, |at| a.group[at].cmp(&b.group[at]))
+                    let Some(at) = self.group_by.iter().position(|f| f == field) else {
+                        continue;
+                    };
+                    let (x, y) = (&a.group[at], &b.group[at]);
+                    ((*x == Key::Missing, *y == Key::Missing), x.cmp(y))
                 }
                 OrderKey::Calc(calc) => {
-                    let at = self.visualize.iter().position(|c| c == calc);
-                    // A group with nothing to compute comes last either way.
-                    match at.map(|at| (a.values[at], b.values[at])) {
-                        Some((Some(x), Some(y))) => x.total_cmp(&y),
-                        Some((Some(_), None)) => Ordering::Less.reverse_if(order.descending),
-                        Some((None, Some(_))) => Ordering::Greater.reverse_if(order.descending),
-                        _ => Ordering::Equal,
-                    }
+                    let Some(at) = self.visualize.iter().position(|c| c == calc) else {
+                        continue;
+                    };
+                    let (x, y) = (a.values[at], b.values[at]);
+                    let ordering = x.zip(y).map_or(Ordering::Equal, |(x, y)| x.total_cmp(&y));
+                    ((x.is_none(), y.is_none()), ordering)
                 }
             };
-            let ordering = if order.descending {
-                ordering.reverse()
-            } else {
-                ordering
+            let ordering = match missing {
+                (false, true) => Ordering::Less,
+                (true, false) => Ordering::Greater,
+                _ if order.descending => ordering.reverse(),
+                _ => ordering,
             };
             if ordering.is_ne() {
                 return ordering;
             }
         }
-        by_keys()
-    }
-}
-
-/// `reverse` when asked: a missing value stays last whichever way the rows are ordered.
-trait ReverseIf {
-    fn reverse_if(self, yes: bool) -> Self;
-}
-
-impl ReverseIf for Ordering {
-    fn reverse_if(self, yes: bool) -> Ordering {
-        if yes { self.reverse() } else { self }
+        a.group
+            .iter()
+            .zip(&b.group)
+            .map(|(a, b)| a.cmp(b))
+            .find(|order| order.is_ne())
+            .unwrap_or(Ordering::Equal)
     }
 }
 
